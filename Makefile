@@ -1,0 +1,45 @@
+# alertsim: `make demo` replays the scenario library, `make test` runs the
+# tests. Everything else here is optional.
+
+GO      ?= go
+BUILD   := build
+RUNNER  := $(BUILD)/scenarios.test
+
+.PHONY: all test demo replay golden fuzz vet runner clean
+
+all: test
+
+## test: vet, format check, and every test with the race detector; JUnit XML in build/junit.xml
+test: vet
+	@mkdir -p $(BUILD)
+	$(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/junit.xml -- -race ./...
+
+vet:
+	$(GO) vet ./...
+	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt -w these files:"; echo "$$unformatted"; exit 1; fi
+
+# Virtual time exists only inside a test binary (testing/synctest), so the
+# scenario jobs run the scenarios package's test binary.
+runner:
+	@mkdir -p $(BUILD)
+	$(GO) test -c -o $(RUNNER) ./scenarios
+
+## demo: replay the whole scenario library and print a summary table
+demo: runner
+	@cd scenarios && ../$(RUNNER) -test.run '^TestDemo$$' -demo
+
+## replay: one scenario, any path: make replay SCENARIO=path/to/file.yaml [SEED=n]
+replay: runner
+	@if [ -z "$(SCENARIO)" ]; then echo "usage: make replay SCENARIO=path/to/file.yaml [SEED=n]"; exit 2; fi
+	@cd scenarios && ../$(RUNNER) -test.run '^TestReplay$$' -scenario "$(abspath $(SCENARIO))" $(if $(SEED),-seed $(SEED))
+
+## golden: rewrite the golden records from the current code (review the diff before committing; CI never runs this)
+golden:
+	$(GO) test ./scenarios -run '^TestScenarios$$' -update
+
+## fuzz: fuzz the scenario loader for a minute
+fuzz:
+	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"alertsim/scenarios"
+)
+
+func list(args []string, stdout, stderr io.Writer) int {
+	dir := "scenarios"
+	switch len(args) {
+	case 0:
+	case 1:
+		dir = args[0]
+	default:
+		fmt.Fprintln(stderr, "usage: alertsim list [DIR]")
+		return 2
+	}
+	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "SCENARIO\tDEVICE\tNETWORK\tDESCRIPTION")
+	status := 0
+	found := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == "testdata" {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".yaml") {
+			return nil
+		}
+		found++
+		sc, err := scenarios.Load(path)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			status = 1
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, path)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", strings.TrimSuffix(rel, ".yaml"), sc.Device.Model, sc.Network.Profile, sc.Description)
+		return nil
+	})
+	w.Flush()
+	if err != nil {
+		fmt.Fprintf(stderr, "alertsim list: %v\n", err)
+		return 1
+	}
+	if found == 0 {
+		fmt.Fprintf(stderr, "alertsim list: no scenario files (*.yaml) under %s\n", dir)
+		return 1
+	}
+	return status
+}

@@ -1,0 +1,126 @@
+package fakesmtp
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"math/big"
+	"net"
+	"time"
+)
+
+// CA is a certificate authority for one scenario. Devices trust its Pool the
+// way real ones trust the public roots, so a certificate it issues is a valid
+// chain, and one it did not issue is not.
+//
+// Keys and serial numbers come from crypto/rand; under
+// testing/cryptotest.SetGlobalRandom they are the same on every run.
+type CA struct {
+	Cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	Pool *x509.CertPool
+}
+
+// NewCA creates a root certificate called name, valid from an hour before
+// now for ten years.
+func NewCA(name string) (*CA, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("fakesmtp: CA key: %w", err)
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               pkix.Name{CommonName: name, Organization: []string{"alertsim"}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.AddDate(10, 0, 0),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, fmt.Errorf("fakesmtp: CA certificate: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &CA{Cert: cert, key: key, Pool: pool}, nil
+}
+
+// CertOptions describes a server certificate to issue.
+type CertOptions struct {
+	// Hosts are the DNS names and IP addresses the certificate is valid
+	// for; the first is also its common name.
+	Hosts []string
+	// NotBefore and NotAfter default to an hour ago and a year from now.
+	NotBefore, NotAfter time.Time
+	// SelfSigned makes the certificate sign itself instead of chaining to
+	// the CA, as on a server whose administrator never bought one.
+	SelfSigned bool
+}
+
+// Issue creates a server certificate.
+func (ca *CA) Issue(opts CertOptions) (tls.Certificate, error) {
+	if len(opts.Hosts) == 0 {
+		return tls.Certificate{}, fmt.Errorf("fakesmtp: a certificate needs at least one host name")
+	}
+	now := time.Now()
+	if opts.NotBefore.IsZero() {
+		opts.NotBefore = now.Add(-time.Hour)
+	}
+	if opts.NotAfter.IsZero() {
+		opts.NotAfter = now.AddDate(1, 0, 0)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("fakesmtp: server key: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: opts.Hosts[0]},
+		NotBefore:    opts.NotBefore,
+		NotAfter:     opts.NotAfter,
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	for _, h := range opts.Hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	parent, signer := ca.Cert, ca.key
+	if opts.SelfSigned {
+		parent, signer = tmpl, key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("fakesmtp: server certificate: %w", err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	chain := [][]byte{der}
+	if !opts.SelfSigned {
+		chain = append(chain, ca.Cert.Raw)
+	}
+	return tls.Certificate{Certificate: chain, PrivateKey: key, Leaf: leaf}, nil
+}
+
+func serial() *big.Int {
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		panic(err) // crypto/rand does not fail
+	}
+	return n
+}

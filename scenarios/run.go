@@ -1,0 +1,324 @@
+package scenarios
+
+import (
+	"cmp"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/cryptotest"
+	"testing/synctest"
+	"time"
+
+	"alertsim/fakesmtp"
+	"alertsim/golden"
+	"alertsim/internal/seed"
+	"alertsim/netem"
+	"alertsim/sim/alert"
+)
+
+var modes = map[string]fakesmtp.Mode{
+	"plain":        fakesmtp.Plain,
+	"starttls":     fakesmtp.StartTLS,
+	"implicit-tls": fakesmtp.ImplicitTLS,
+}
+
+// Options change how a scenario runs.
+type Options struct {
+	// Seed, when set, replaces the scenario's own seed.
+	Seed *uint64
+}
+
+// Result is a finished run.
+type Result struct {
+	Scenario *Scenario
+	Seed     uint64
+	// Record is the rendered run record, the text of the golden file.
+	Record []byte
+	// Alerts the device raised, how many of them were delivered, and the
+	// delivery attempts it made in all.
+	Alerts, Delivered, Attempts int
+	// Messages is how many messages the servers accepted.
+	Messages int
+	// Failures lists the failure classes of the alerts not delivered.
+	Failures []alert.Class
+	// Checks are the scenario's expectations and whether the run met
+	// them (the golden record is compared separately).
+	Checks []Check
+}
+
+// Check is one expectation of a scenario.
+type Check struct {
+	OK   bool
+	Text string
+}
+
+// Failed returns the checks the run did not meet.
+func (r *Result) Failed() []Check {
+	var out []Check
+	for _, c := range r.Checks {
+		if !c.OK {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Outcome summarizes the run in a few words, for tables.
+func (r *Result) Outcome() string {
+	s := fmt.Sprintf("%d/%d delivered", r.Delivered, r.Alerts)
+	if len(r.Failures) > 0 {
+		classes := make([]string, len(r.Failures))
+		for i, c := range r.Failures {
+			classes[i] = string(c)
+		}
+		s += " (" + strings.Join(slices.Compact(classes), ", ") + ")"
+	}
+	return s
+}
+
+// GoldenPath returns where the golden record of the scenario at path is
+// kept: beside it, with the extension .golden.
+func GoldenPath(path string) string {
+	return strings.TrimSuffix(path, ".yaml") + ".golden"
+}
+
+// Run plays the scenario inside a synctest bubble, in virtual time starting
+// at 2000-01-01 00:00:00 UTC, with crypto/rand made deterministic from the
+// seed. It calls t.Fatal if the run cannot be set up.
+func Run(t *testing.T, sc *Scenario, opts Options) *Result {
+	t.Helper()
+	root := sc.Seed
+	if opts.Seed != nil {
+		root = *opts.Seed
+	}
+	var res *Result
+	synctest.Test(t, func(t *testing.T) {
+		cryptotest.SetGlobalRandom(t, seed.Derive(root, "crypto"))
+		res = play(t, sc, root)
+	})
+	return res
+}
+
+// play runs inside the bubble.
+func play(t *testing.T, sc *Scenario, root uint64) *Result {
+	start := time.Now()
+	tl := &timeline{start: start, seq: map[string]int{}}
+
+	network := netem.New(netem.Config{Seed: seed.Derive(root, "network")})
+	profile, _ := netem.LookupProfile(sc.Network.Profile)
+	devHost, err := network.AddHost(netem.HostConfig{
+		Name:  sc.Device.Hostname,
+		Addrs: []netip.Addr{netip.MustParseAddr(sc.Device.Address)},
+		Link:  profile.Link(),
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", sc.Path, err)
+	}
+
+	ca, err := fakesmtp.NewCA("alertsim scenario root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts := alert.Hosts{}
+	servers := make([]*runningServer, len(sc.Servers))
+	for i, spec := range sc.Servers {
+		s, err := startServer(network, ca, spec)
+		if err != nil {
+			t.Fatalf("%s: server %s: %v", sc.Path, spec.Host, err)
+		}
+		servers[i] = s
+		hosts[strings.ToLower(spec.Host)] = []netip.Addr{netip.MustParseAddr(spec.Address)}
+	}
+
+	dev, err := sc.model.start(sc.settings, deviceEnv{
+		hostname: sc.Device.Hostname,
+		seed:     seed.Derive(root, "device"),
+		dial:     devHost.Dial,
+		resolver: hosts,
+		roots:    ca.Pool,
+		log: func(e alert.Event) {
+			tl.add(e.Time, rankDevice, sc.Device.Hostname, e.Text)
+		},
+	})
+	if err != nil {
+		t.Fatalf("%s: starting the %s: %v", sc.Path, sc.model.name, err)
+	}
+
+	triggers := slices.Clone(sc.Triggers)
+	slices.SortStableFunc(triggers, func(a, b Trigger) int { return cmp.Compare(a.At, b.At) })
+	for _, tr := range triggers {
+		time.Sleep(tr.At.D() - time.Since(start))
+		tl.add(time.Now(), rankScenario, "scenario", "trigger: "+tr.Event)
+		dev.trigger(tr.Event)
+	}
+	time.Sleep(sc.Duration.D() - time.Since(start))
+
+	dev.close()
+	for _, s := range servers {
+		s.close(t)
+	}
+	network.Close()
+
+	return record(sc, root, start, tl, dev, servers, network.Trace())
+}
+
+type runningServer struct {
+	spec Server
+	srv  *fakesmtp.Server
+	errc chan error
+	n    int
+}
+
+func startServer(n *netem.Network, ca *fakesmtp.CA, spec Server) (*runningServer, error) {
+	host, err := n.AddHost(netem.HostConfig{Name: spec.Host, Addrs: []netip.Addr{netip.MustParseAddr(spec.Address)}})
+	if err != nil {
+		return nil, err
+	}
+	cert, err := ca.Issue(fakesmtp.CertOptions{Hosts: []string{spec.Host}})
+	if err != nil {
+		return nil, err
+	}
+	srv := fakesmtp.NewServer()
+	srv.Domain = spec.Host
+	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+	for _, a := range spec.Accounts {
+		srv.Accounts = append(srv.Accounts, fakesmtp.Account{Username: a.Username, Password: a.Password})
+	}
+	srv.AuthRequired = len(spec.Accounts) > 0
+	if spec.AuthRequired != nil {
+		srv.AuthRequired = *spec.AuthRequired
+	}
+	rs := &runningServer{spec: spec, srv: srv, errc: make(chan error, len(spec.Listen))}
+	for _, ln := range spec.Listen {
+		l, err := host.Listen("tcp", fmt.Sprintf(":%d", ln.Port))
+		if err != nil {
+			srv.Close()
+			return nil, err
+		}
+		rs.n++
+		go func() { rs.errc <- srv.Serve(l, modes[ln.Mode]) }()
+	}
+	return rs, nil
+}
+
+func (s *runningServer) close(t *testing.T) {
+	s.srv.Close()
+	for range s.n {
+		if err := <-s.errc; err != nil && !errors.Is(err, net.ErrClosed) {
+			t.Errorf("server %s: %v", s.spec.Host, err)
+		}
+	}
+}
+
+// Ranks of the timeline's sources; see golden.Entry.
+const (
+	rankScenario = iota
+	rankNetwork  // what the network did explains what the ends saw
+	rankDevice
+	rankServer
+)
+
+// timeline collects entries from the device as they happen.
+type timeline struct {
+	start   time.Time
+	mu      sync.Mutex
+	entries []golden.Entry
+	seq     map[string]int
+}
+
+func (tl *timeline) add(at time.Time, rank int, source, text string) {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	tl.seq[source]++
+	tl.entries = append(tl.entries, golden.Entry{At: at.Sub(tl.start), Rank: rank, Source: source, Seq: tl.seq[source], Text: text})
+}
+
+// record turns a finished run into its record and result.
+func record(sc *Scenario, root uint64, start time.Time, tl *timeline, dev device, servers []*runningServer, trace []netem.TraceEvent) *Result {
+	res := &Result{Scenario: sc, Seed: root}
+	rec := &golden.Record{}
+	profile, _ := netem.LookupProfile(sc.Network.Profile)
+	rec.Header = []golden.Field{
+		{Name: "scenario", Value: sc.Name},
+		{Name: "seed", Value: fmt.Sprint(root)},
+		{Name: "device", Value: fmt.Sprintf("%s, host %s at %s", dev.describe(), sc.Device.Hostname, sc.Device.Address)},
+		{Name: "network", Value: fmt.Sprintf("%s: %v RTT, %v down, %v up", profile.Name, profile.RTT, profile.Down, profile.Up)},
+	}
+	for _, s := range servers {
+		var ls []string
+		for _, l := range s.spec.Listen {
+			ls = append(ls, fmt.Sprintf("%d %s", l.Port, l.Mode))
+		}
+		rec.Header = append(rec.Header, golden.Field{Name: "server", Value: fmt.Sprintf("%s at %s, listening on %s", s.spec.Host, s.spec.Address, strings.Join(ls, ", "))})
+	}
+	rec.Header = append(rec.Header, golden.Field{Name: "duration", Value: sc.Duration.String()})
+
+	outcomes := dev.outcomes()
+	if len(outcomes) == 0 {
+		rec.Outcome = append(rec.Outcome, "no alerts")
+	}
+	for _, o := range outcomes {
+		res.Alerts++
+		res.Attempts += o.attempts
+		line := fmt.Sprintf("alert %d (%s): ", o.alert, o.event)
+		if o.delivered {
+			res.Delivered++
+			line += fmt.Sprintf("delivered after %d attempt%s", o.attempts, plural(o.attempts))
+		} else {
+			res.Failures = append(res.Failures, o.class)
+			line += fmt.Sprintf("failed after %d attempt%s (%s)", o.attempts, plural(o.attempts), o.class)
+		}
+		rec.Outcome = append(rec.Outcome, line)
+	}
+	failures := dev.failureLog()
+	if len(failures) == 0 {
+		rec.Outcome = append(rec.Outcome, "failure log: empty")
+	} else {
+		rec.Outcome = append(rec.Outcome, "failure log:")
+		for _, f := range failures {
+			rec.Outcome = append(rec.Outcome, "  "+f.String())
+		}
+	}
+
+	rec.Timeline = tl.entries
+	for i, e := range trace {
+		rec.Timeline = append(rec.Timeline, golden.Entry{At: e.At.Sub(start), Rank: rankNetwork, Source: "net", Seq: i, Text: e.Host + ": " + e.Text})
+	}
+	for _, s := range servers {
+		for _, sess := range s.srv.Sessions() {
+			source := fmt.Sprintf("%s #%d", s.spec.Host, sess.ID)
+			for i, l := range sess.Transcript {
+				rec.Timeline = append(rec.Timeline, golden.Entry{At: l.At.Sub(start), Rank: rankServer, Source: source, Seq: i, Text: l.String()})
+			}
+		}
+		for _, m := range s.srv.Messages() {
+			rec.Messages = append(rec.Messages, golden.Captured{Server: s.spec.Host, Message: m, Start: start})
+		}
+	}
+	slices.SortStableFunc(rec.Messages, func(a, b golden.Captured) int {
+		return a.Message.Received.Compare(b.Message.Received)
+	})
+	res.Messages = len(rec.Messages)
+	res.Record = rec.Render()
+
+	if want := sc.Expect.Delivered; want != nil {
+		res.Checks = append(res.Checks, Check{
+			OK:   *want == res.Messages,
+			Text: fmt.Sprintf("delivered: want %d, the servers accepted %d", *want, res.Messages),
+		})
+	}
+	return res
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -1,0 +1,12 @@
+// Package alert is the e-mail alert pipeline of a device's firmware: it
+// composes an alert (RFC 5322 and MIME, with github.com/emersion/go-message)
+// and delivers it over SMTP (RFC 5321, AUTH per RFC 4954, implicit TLS per
+// RFC 8314, with github.com/emersion/go-smtp's client), classifying every
+// failure the way a device's failure log does.
+//
+// It knows nothing about simulation. It takes a dial function, a resolver
+// and a context, and reads the clock through the time package, exactly as
+// firmware code would: given net.Dialer.DialContext it sends real mail, and
+// given an emulated host's Dial inside a synctest bubble it runs in virtual
+// time.
+package alert

@@ -1,0 +1,66 @@
+package alert
+
+import (
+	"fmt"
+	"time"
+)
+
+// Event is one step of the pipeline, for the device's own log and for the
+// run record: "connect 203.0.113.25:465", "delivered".
+type Event struct {
+	Time time.Time
+	Text string
+}
+
+// Class is the kind of a delivery failure, as a device's failure log and an
+// installer would name it.
+type Class string
+
+const (
+	ClassDNS            Class = "dns"             // the server's name did not resolve
+	ClassConnectTimeout Class = "connect-timeout" // nothing answered the connection (filtered port, no route)
+	ClassRefused        Class = "refused"         // the port is closed
+	ClassTLS            Class = "tls"             // the TLS handshake failed
+	ClassAuth           Class = "auth"            // the server refused the credentials
+	ClassRejected       Class = "rejected"        // a permanent (5xx) reply
+	ClassDeferred       Class = "deferred"        // a temporary (4xx) reply
+	ClassTimeout        Class = "timeout"         // the server or the link went silent mid-session
+	ClassNetwork        Class = "network"         // the connection was reset or closed mid-session
+)
+
+// Error is a classified delivery failure.
+type Error struct {
+	Class Class
+	// Server is "host:port" as configured.
+	Server string
+	// Code is the SMTP reply code, 0 when there was no reply.
+	Code int
+	// Stage is what the client was doing: "resolve", "connect", "tls",
+	// "greeting", "ehlo", "auth", "mail", "rcpt", "data".
+	Stage string
+	Err   error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: %s failed at %s: %v", e.Server, e.Class, e.Stage, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Failure is one entry of a device's failure log, as its web UI shows it.
+type Failure struct {
+	Time    time.Time
+	Server  string
+	Class   Class
+	Code    int // SMTP reply code, 0 when there was none
+	Attempt int
+	Detail  string
+}
+
+func (f Failure) String() string {
+	s := fmt.Sprintf("%s attempt %d to %s: %s", f.Time.UTC().Format("2006-01-02 15:04:05"), f.Attempt, f.Server, f.Class)
+	if f.Code != 0 {
+		s += fmt.Sprintf(" (%d)", f.Code)
+	}
+	return s
+}

@@ -1,0 +1,54 @@
+package imaging
+
+import "image"
+
+// glyphs is a 5x7 bitmap font for the timestamp overlay, one row a byte,
+// the low five bits from left to right.
+var glyphs = map[rune][7]uint8{
+	'0': {0x0e, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0e},
+	'1': {0x04, 0x0c, 0x04, 0x04, 0x04, 0x04, 0x0e},
+	'2': {0x0e, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1f},
+	'3': {0x1f, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0e},
+	'4': {0x02, 0x06, 0x0a, 0x12, 0x1f, 0x02, 0x02},
+	'5': {0x1f, 0x10, 0x1e, 0x01, 0x01, 0x11, 0x0e},
+	'6': {0x06, 0x08, 0x10, 0x1e, 0x11, 0x11, 0x0e},
+	'7': {0x1f, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08},
+	'8': {0x0e, 0x11, 0x11, 0x0e, 0x11, 0x11, 0x0e},
+	'9': {0x0e, 0x11, 0x11, 0x0f, 0x01, 0x02, 0x0c},
+	'-': {0x00, 0x00, 0x00, 0x1f, 0x00, 0x00, 0x00},
+	':': {0x00, 0x0c, 0x0c, 0x00, 0x0c, 0x0c, 0x00},
+	' ': {},
+}
+
+// drawText writes text in white on a black band, each font pixel scale
+// image pixels wide, with its top left corner at (x, y).
+func drawText(img *image.YCbCr, text string, x, y, scale int) {
+	const advance = 6 // five columns and a space
+	w := len(text)*advance*scale + scale
+	h := 9 * scale
+	b := img.Bounds()
+	for py := y; py < min(y+h, b.Max.Y); py++ {
+		for px := x; px < min(x+w, b.Max.X); px++ {
+			img.Y[py*img.YStride+px] = 16
+		}
+	}
+	for i, r := range text {
+		g := glyphs[r]
+		for row := range 7 {
+			for col := range 5 {
+				if g[row]&(0x10>>col) == 0 {
+					continue
+				}
+				for dy := range scale {
+					for dx := range scale {
+						px := x + scale + (i*advance+col)*scale + dx
+						py := y + scale + row*scale + dy
+						if px < b.Max.X && py < b.Max.Y {
+							img.Y[py*img.YStride+px] = 235
+						}
+					}
+				}
+			}
+		}
+	}
+}
