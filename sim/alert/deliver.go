@@ -190,10 +190,12 @@ func (d *delivery) send(ctx context.Context, env Envelope, msg []byte) (*Receipt
 		return nil, err
 	}
 	// The context bounds the whole attempt, writes included, which
-	// go-smtp's command timeouts do not cover.
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	// go-smtp's command timeouts do not cover. Closing the TCP connection
+	// ends TLS and SMTP above it.
+	tcp := conn
+	stop := context.AfterFunc(ctx, func() { tcp.Close() })
 	defer stop()
-	defer conn.Close()
+	defer tcp.Close()
 
 	if srv.ImplicitTLS {
 		tc := tls.Client(conn, d.tlsConfig())
