@@ -9,6 +9,7 @@ require (
 	github.com/goccy/go-yaml v1.19.2
 	github.com/google/go-cmp v0.7.0
 	github.com/pion/transport/v3 v3.1.1
+	golang.org/x/net v0.62.0
 )
 
 require (

@@ -3,11 +3,13 @@ package fakesmtp
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -91,6 +93,17 @@ type sessionConn struct {
 	net.Conn
 	once sync.Once
 	done chan struct{}
+	// hangUp closes the connection after the next write: the reply that
+	// announces it.
+	hangUp atomic.Bool
+}
+
+func (c *sessionConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if c.hangUp.Swap(false) {
+		c.Close()
+	}
+	return n, err
 }
 
 func (c *sessionConn) Close() error {
@@ -127,7 +140,7 @@ func (s *Server) serveSession(sess *Session, sc *sessionConn, mode Mode) {
 		conn = tc
 	}
 
-	srv := smtp.NewServer(&backend{s: s, sess: sess})
+	srv := smtp.NewServer(&backend{s: s, sess: sess, conn: sc})
 	srv.Domain = s.Domain
 	srv.ReadTimeout = s.ReadTimeout
 	srv.WriteTimeout = s.WriteTimeout
@@ -178,13 +191,14 @@ func (l *oneConnListener) Addr() net.Addr { return l.conn.LocalAddr() }
 type backend struct {
 	s    *Server
 	sess *Session
+	conn *sessionConn
 }
 
 func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	b.s.mu.Lock()
 	b.sess.Helo = c.Hostname()
 	b.s.mu.Unlock()
-	return &session{s: b.s, sess: b.sess}, nil
+	return &session{s: b.s, sess: b.sess, conn: b.conn}, nil
 }
 
 // session is go-smtp's view of one SMTP session (it starts again after
@@ -192,6 +206,7 @@ func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 type session struct {
 	s                  *Server
 	sess               *Session
+	conn               *sessionConn
 	authMech, authUser string
 	from               string
 	to                 []string
@@ -237,8 +252,17 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	return nil
 }
 
+// ErrDataTimeout is the reply when the client stops sending in the middle
+// of a message: Gmail's words, and it hangs up.
+var ErrDataTimeout = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Timeout - closing connection."}
+
 func (ss *session) Data(r io.Reader) error {
 	raw, err := io.ReadAll(r)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		ss.conn.hangUp.Store(true)
+		return ErrDataTimeout
+	}
 	if err != nil {
 		return err
 	}

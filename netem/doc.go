@@ -8,13 +8,16 @@
 // returns a net.Listener, so code under test (an SMTP client, a TLS stack, a
 // go-smtp server) runs over it unchanged.
 //
-// What is modelled: per-direction propagation delay and serialization at the
-// link rate on a FIFO queue shared by every flow crossing it; IP and TCP
-// header overhead; MSS from the two ends' MTUs; the three-way handshake; a
-// window bounded by the send buffer and the receiver's free buffer; FIN and
-// RST (a closed port refuses, data to a closed socket is reset); deadlines
-// (github.com/pion/transport/v3/deadline). What is not (yet): loss and
-// retransmission, path MTU, congestion control, UDP, DNS, scheduled faults.
+// What is modelled: per-direction delay, order-preserving jitter and
+// serialization at the link rate on a FIFO queue shared by every flow
+// crossing it, with header overhead; downlink queue limits; Gilbert-Elliott
+// loss; TCP's handshake, windows, retransmission timer (RFC 6298), fast
+// retransmit, SYN retries, resets, MSS from the MTUs with clamping, path
+// MTU with PMTUD working or black-holed; filtered ports, a NAT that forgets
+// idle connections, scheduled faults (down, reset, stall, slow close, cut);
+// UDP; an authoritative DNS service with faults; deadlines
+// (github.com/pion/transport/v3/deadline). What is not: congestion control,
+// SACK, delayed ACKs, IP fragments. docs/ARCHITECTURE.md has the details.
 //
 // Determinism: one goroutine runs the network's events in (time, key) order,
 // and everything an application goroutine does enters the network one

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"slices"
 	"syscall"
+
+	"alertsim/internal/seed"
 )
 
 // Host is a machine on the network. Its Dial method has the shape of
@@ -17,11 +19,17 @@ type Host struct {
 	name  string
 	addrs []netip.Addr
 	mtu   int
+	link  Link
 	up    *hop
 	down  *hop
 
 	// guarded by n.mu
 	listeners map[uint16]*tcpListener
+	udp       map[uint16]*udpConn
+	dns       *DNSService                    // answers on UDP port 53, on the event loop
+	halfOpen  map[[2]netip.AddrPort]*tcpConn // server side, by (local, remote)
+	conns     map[*tcpConn]struct{}          // open connections, for link resets
+	linkGen   int                            // which SetLink the link comes from
 	nextPort  uint16
 }
 
@@ -44,12 +52,13 @@ func (h *Host) source(dst netip.Addr) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// ephemeralPort allocates a local port. The caller holds n.mu.
+// ephemeralPort allocates a local port for TCP or UDP. The caller holds
+// n.mu.
 //
-// Ports are handed out in order, so two connections a host opens at the
-// same virtual instant get ports in the order their goroutines ran: the one
+// Ports are handed out in order, so two sockets a host opens at the same
+// virtual instant get ports in the order their goroutines ran: the one
 // choice in the network that depends on scheduling. Device models open one
-// connection at a time.
+// socket at a time.
 func (h *Host) ephemeralPort() uint16 {
 	p := h.nextPort
 	h.nextPort++
@@ -59,14 +68,53 @@ func (h *Host) ephemeralPort() uint16 {
 	return p
 }
 
+// Link returns the host's access link as configured.
+func (h *Host) Link() Link {
+	h.n.mu.Lock()
+	defer h.n.mu.Unlock()
+	return h.link
+}
+
+// SetLink changes the host's access link from the next packet on, as when a
+// device is handed over to another cell. Packets already on their way keep
+// the old link's timing; faults of the new link count from the start of the
+// network, like the old ones.
+func (h *Host) SetLink(l Link) error {
+	if err := l.validate(); err != nil {
+		return fmt.Errorf("netem: host %q: %w", h.name, err)
+	}
+	n := h.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.linkChanges++
+	h.linkGen = n.linkChanges
+	l.Faults = slices.Clone(l.Faults)
+	l.BlockedPorts = slices.Clone(l.BlockedPorts)
+	h.link = l
+	for _, hp := range []*hop{h.up, h.down} {
+		d := l.Down
+		if hp.up {
+			d = l.Up
+		}
+		hp.dir = d
+		hp.loss = lossState{model: d.Loss, rng: seed.Rand(n.cfg.Seed, fmt.Sprintf("%s loss %d", hp.name, n.linkChanges))}
+	}
+	n.scheduleFaults(h)
+	return nil
+}
+
 // Dial connects to address ("203.0.113.25:465") over network "tcp", "tcp4"
-// or "tcp6". The address must be an IP literal: name resolution is the
-// caller's job, as it is a device's. It fails like the net package: a
-// closed port is refused (syscall.ECONNREFUSED); an unanswered SYN runs
-// until ctx ends, then reports a timeout.
+// or "tcp6", or opens a connected UDP socket for "udp", "udp4", "udp6". The
+// address must be an IP literal: name resolution is the caller's job, as it
+// is a device's. It fails like the net package: a closed port is refused
+// (syscall.ECONNREFUSED); unanswered SYNs are sent again after 1, 2, 4, ...
+// seconds until ctx ends or the seventh goes unanswered (ETIMEDOUT); both
+// report Timeout().
 func (h *Host) Dial(ctx context.Context, network, address string) (net.Conn, error) {
 	switch network {
 	case "tcp", "tcp4", "tcp6":
+	case "udp", "udp4", "udp6":
+		return h.dialUDP(network, address)
 	default:
 		return nil, &net.OpError{Op: "dial", Net: network, Err: net.UnknownNetworkError(network)}
 	}
@@ -94,6 +142,7 @@ func (h *Host) Dial(ctx context.Context, network, address string) (net.Conn, err
 		return nil, &net.OpError{Op: "dial", Net: network, Addr: net.TCPAddrFromAddrPort(dst), Err: syscall.ENETUNREACH}
 	}
 	c := newConn(h, netip.AddrPortFrom(src, h.ephemeralPort()), dst, stateSynSent)
+	h.conns[c] = struct{}{}
 	c.connect()
 	n.mu.Unlock()
 

@@ -3,6 +3,7 @@ package netem
 import (
 	"net"
 	"net/netip"
+	"syscall"
 )
 
 // tcpListener accepts connections on one port of a host. Its fields are
@@ -59,8 +60,12 @@ func (l *tcpListener) Close() error {
 	}
 	if !n.closed {
 		for _, c := range l.queue {
-			c.state = stateClosed
-			c.send(&segment{flags: flagRST, to: c.peer}, appTime())
+			c.later(appTime(), func() {
+				if c.state != stateClosed {
+					c.send(&segment{flags: flagRST})
+					c.fail(syscall.ECONNRESET)
+				}
+			})
 		}
 	}
 	l.queue = nil

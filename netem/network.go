@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"alertsim/internal/seed"
 )
 
 // Config configures a Network.
@@ -23,13 +25,14 @@ type Config struct {
 }
 
 // Network is an emulated IP network: hosts, each with an access link, and the
-// TCP connections between them. Create it, add hosts, then dial and listen
+// TCP connections and UDP datagrams between them. Create it, add hosts, then dial and listen
 // through the hosts. Close stops it.
 //
 // A Network starts one goroutine; create and close it inside the same
 // synctest bubble as the code that uses it when you want virtual time.
 type Network struct {
-	cfg Config
+	cfg   Config
+	start time.Time // faults are scheduled from here
 
 	mu     sync.Mutex
 	hosts  []*Host
@@ -39,6 +42,9 @@ type Network struct {
 	seq    uint64
 	trace  []TraceEvent
 	closed bool
+
+	linkChanges int    // numbers the random streams of changed links
+	packets     uint64 // sent into the network, for benchmarks
 
 	wake    chan struct{}
 	done    chan struct{}
@@ -55,6 +61,7 @@ func New(cfg Config) *Network {
 	}
 	n := &Network{
 		cfg:     cfg,
+		start:   time.Now(),
 		byAddr:  make(map[netip.Addr]*Host),
 		byName:  make(map[string]*Host),
 		wake:    make(chan struct{}, 1),
@@ -108,23 +115,124 @@ func (n *Network) AddHost(cfg HostConfig) (*Host, error) {
 			return nil, fmt.Errorf("netem: host %q: address %s already belongs to %q", cfg.Name, a, other.name)
 		}
 	}
+	if err := cfg.Link.validate(); err != nil {
+		return nil, fmt.Errorf("netem: host %q: %w", cfg.Name, err)
+	}
 	h := &Host{
 		n:         n,
 		name:      cfg.Name,
 		addrs:     slices.Clone(cfg.Addrs),
 		mtu:       cfg.MTU,
-		up:        &hop{name: cfg.Name + " up", dir: cfg.Link.Up},
-		down:      &hop{name: cfg.Name + " down", dir: cfg.Link.Down},
+		link:      cfg.Link,
 		listeners: make(map[uint16]*tcpListener),
+		udp:       make(map[uint16]*udpConn),
+		halfOpen:  make(map[[2]netip.AddrPort]*tcpConn),
+		conns:     make(map[*tcpConn]struct{}),
 		nextPort:  49152,
+		linkGen:   n.linkChanges,
 	}
+	h.link.Faults = slices.Clone(cfg.Link.Faults)
+	h.link.BlockedPorts = slices.Clone(cfg.Link.BlockedPorts)
+	h.up = n.newHop(h, "uplink", true, h.link.Up)
+	h.down = n.newHop(h, "downlink", false, h.link.Down)
 	for i, a := range h.addrs {
 		h.addrs[i] = a.Unmap()
 		n.byAddr[h.addrs[i]] = h
 	}
 	n.byName[cfg.Name] = h
 	n.hosts = append(n.hosts, h)
+	n.scheduleFaults(h)
 	return h, nil
+}
+
+func (n *Network) newHop(h *Host, which string, up bool, d Direction) *hop {
+	name := h.name + " " + which
+	return &hop{
+		name:   name,
+		host:   h,
+		up:     up,
+		dir:    d,
+		link:   &h.link,
+		jitter: seed.Rand(n.cfg.Seed, name+" jitter"),
+		loss:   lossState{model: d.Loss, rng: seed.Rand(n.cfg.Seed, name+" loss")},
+	}
+}
+
+func (l *Link) validate() error {
+	for _, d := range []Direction{l.Up, l.Down} {
+		if err := d.Loss.Validate(); err != nil {
+			return err
+		}
+		if d.Delay < 0 || d.Jitter < 0 || d.Rate < 0 || d.Queue < 0 {
+			return fmt.Errorf("negative delay, jitter, rate or queue")
+		}
+	}
+	if l.PathMTU != 0 && (l.PathMTU < 576 || l.PathMTU > 65535) {
+		return fmt.Errorf("path MTU %d is outside 576..65535", l.PathMTU)
+	}
+	if l.MSSClamp < 0 || l.NATIdleTimeout < 0 {
+		return fmt.Errorf("negative MSS clamp or NAT timeout")
+	}
+	for _, f := range l.Faults {
+		if err := f.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scheduleFaults puts a host's link faults on the timeline: the trace marks
+// when each starts and ends, and resets happen.
+func (n *Network) scheduleFaults(h *Host) {
+	key := flowID(netip.AddrPortFrom(h.addrs[0], 0), netip.AddrPort{})
+	gen := n.linkChanges
+	for i, f := range h.link.Faults {
+		k := eventKey{flow: key, n: uint64(gen)<<32 | uint64(i)}
+		at := n.start.Add(f.At)
+		// Events of a link since replaced by SetLink do nothing.
+		current := func() bool { return h.linkGen == gen }
+		switch f.Kind {
+		case FaultDown, FaultStall:
+			verb := map[FaultKind][2]string{FaultDown: {"link down", "link up again"}, FaultStall: {"link stalled: data is dropped", "link no longer stalled"}}[f.Kind]
+			n.schedule(at, k, func() {
+				if current() {
+					n.tracef(h, "%s (%v)", verb[0], f)
+				}
+			})
+			if f.For > 0 {
+				n.schedule(at.Add(f.For), k, func() {
+					if current() {
+						n.tracef(h, "%s", verb[1])
+					}
+				})
+			}
+		case FaultReset:
+			n.schedule(at, k, func() {
+				if !current() {
+					return
+				}
+				n.tracef(h, "the network resets every connection of %s", h.name)
+				for _, c := range h.openConns() {
+					n.resetBoth(c, "reset by the network")
+				}
+			})
+		}
+	}
+}
+
+// openConns returns the host's connections in a stable order.
+func (h *Host) openConns() []*tcpConn {
+	out := make([]*tcpConn, 0, len(h.conns))
+	for c := range h.conns {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b *tcpConn) int {
+		if c := a.local.Compare(b.local); c != 0 {
+			return c
+		}
+		return a.remote.Compare(b.remote)
+	})
+	return out
 }
 
 // Host returns the host called name, or nil.

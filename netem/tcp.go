@@ -12,47 +12,38 @@ import (
 	"github.com/pion/transport/v3/deadline"
 )
 
-// TCP is modelled at the segment level: every write becomes segments of at
-// most MSS bytes that queue on each hop of the path, serialize at the hop's
-// rate and arrive after its delay; the receiver acknowledges each one, and
-// the acknowledgements bound the bytes in flight to the smaller of the send
-// buffer and the receiver's window. The handshake costs a round trip before
-// the client may send and one and a half before the server sees the
-// connection. There is no congestion control: once the window is open a
-// transfer runs at the bottleneck rate.
-
-type segFlags uint8
-
+// TCP is modelled at the segment level, after Linux's defaults:
+//
+//   - A write lands in the socket's send buffer; segments of at most MSS
+//     bytes leave it while the receiver's window allows and the host's own
+//     interface queue has room (a few segments, like Linux's TCP Small
+//     Queues), so the retransmission timer measures the network, not a
+//     local backlog.
+//   - Each segment crosses the sender's uplink and the receiver's downlink
+//     (see hop); the receiver acknowledges every segment, keeps
+//     out-of-order ones and acknowledges the gap again.
+//   - Losses are repaired by the retransmission timer (RFC 6298: 1 s
+//     initial, 200 ms minimum, doubled on each expiry, up to 120 s) and by
+//     fast retransmit on three duplicate acknowledgements (RFC 5681). After
+//     15 timeouts in a row the connection fails with ETIMEDOUT, a net.Error
+//     whose Timeout() is true.
+//   - SYNs are retransmitted after 1, 2, 4, ... s, six times (127 s in
+//     all), SYN-ACKs five times; a closed port answers with a reset.
+//   - ICMP "fragmentation needed" lowers the connection's MSS and the
+//     oversized segments are sent again.
+//
+// There is no congestion control: once the window is open, a transfer runs
+// at the bottleneck rate.
 const (
-	flagSYN segFlags = 1 << iota
-	flagACK
-	flagFIN
-	flagRST
+	initialRTO      = time.Second
+	minRTO          = 200 * time.Millisecond
+	maxRTO          = 120 * time.Second
+	synRetries      = 6
+	synAckRetries   = 5
+	dataRetries     = 15
+	dupAckThreshold = 3
+	localQueueSegs  = 2 // segments a connection may have in its host's uplink queue
 )
-
-type segment struct {
-	flags   segFlags
-	from    *tcpConn // sending endpoint
-	to      *tcpConn // receiving endpoint; nil on a SYN
-	dst     netip.AddrPort
-	seq     uint64 // stream offset of payload
-	ack     uint64 // next byte expected, with flagACK
-	wnd     int    // receive window, with flagACK
-	mss     int    // with flagSYN
-	payload []byte
-	key     eventKey
-	path    []*hop
-}
-
-// headerBytes is the IP and TCP header overhead of one segment.
-func headerBytes(a netip.Addr) int {
-	if a.Is4() {
-		return 20 + 20
-	}
-	return 40 + 20
-}
-
-func (s *segment) wire() int { return headerBytes(s.dst.Addr()) + len(s.payload) }
 
 type connState uint8
 
@@ -60,11 +51,11 @@ const (
 	stateSynSent connState = iota
 	stateSynReceived
 	stateEstablished
-	stateClosed // aborted before it was established
+	stateClosed // reset, timed out, or abandoned
 )
 
-// tcpConn is one endpoint of a connection. All fields below n are guarded by
-// n.mu.
+// tcpConn is one endpoint of a connection. All fields below rdl are guarded
+// by n.mu.
 type tcpConn struct {
 	n      *Network
 	host   *Host
@@ -73,26 +64,51 @@ type tcpConn struct {
 	flow   uint64
 	path   []*hop // local -> remote
 
-	state    connState
-	peer     *tcpConn
-	listener *tcpListener // server side, until accepted
-	mss      int
-	sent     uint64 // segments sent: event key counter
-
-	sndNxt, sndUna uint64
-	sndWnd         int
-
-	rcv         []byte
-	rcvNxt      uint64
-	advertised  int
-	eof         bool  // FIN received
-	err         error // reset, or network closed
-	localClosed bool
-
 	dialDone chan error
 	readable chan struct{}
 	writable chan struct{}
 	rdl, wdl *deadline.Deadline
+
+	state    connState
+	peer     *tcpConn
+	listener *tcpListener // server side, until accepted
+	mss      int          // negotiated
+	pmtuMSS  int          // lowered by ICMP; 0 when never
+	sent     uint64       // event keys
+
+	// Sending.
+	sendQ        []byte // written, not yet segmented
+	sndUna       uint64
+	sndNxt       uint64
+	sndWnd       int
+	unacked      []*segment
+	rtxQ         []*segment // unacknowledged segments to send again
+	rtoRecovery  bool       // after a timeout, until its retransmission is acknowledged
+	recovering   bool       // in fast recovery until recover is acknowledged
+	recover      uint64
+	finPending   bool
+	finSent      bool
+	dupAcks      int
+	wakePending  bool // an output wake-up is scheduled for the uplink queue
+	synSentAt    time.Time
+	rto          time.Duration
+	srtt, rttvar time.Duration
+	rttKnown     bool
+	retries      int
+	timerGen     uint64
+
+	// Receiving.
+	rcv         []byte
+	rcvNxt      uint64
+	ooo         []*segment // out of order, by seq
+	advertised  int
+	eof         bool  // FIN received in order
+	err         error // reset, timed out, or network closed
+	localClosed bool
+
+	// The link's middleboxes.
+	natSeen   time.Time
+	linkBytes int64
 }
 
 func flowID(local, remote netip.AddrPort) uint64 {
@@ -107,24 +123,26 @@ func flowID(local, remote netip.AddrPort) uint64 {
 // newConn creates an endpoint. The caller holds n.mu.
 func newConn(h *Host, local, remote netip.AddrPort, state connState) *tcpConn {
 	c := &tcpConn{
-		n:        h.n,
-		host:     h,
-		local:    local,
-		remote:   remote,
-		flow:     flowID(local, remote),
-		state:    state,
-		mss:      h.mtu - headerBytes(local.Addr()),
-		dialDone: make(chan error, 1),
-		readable: make(chan struct{}, 1),
-		writable: make(chan struct{}, 1),
-		rdl:      deadline.New(),
-		wdl:      deadline.New(),
+		n:          h.n,
+		host:       h,
+		local:      local,
+		remote:     remote,
+		flow:       flowID(local, remote),
+		state:      state,
+		mss:        h.mtu - headerBytes(local.Addr()),
+		rto:        initialRTO,
+		advertised: h.n.cfg.ReceiveBuffer,
+		dialDone:   make(chan error, 1),
+		readable:   make(chan struct{}, 1),
+		writable:   make(chan struct{}, 1),
+		rdl:        deadline.New(),
+		wdl:        deadline.New(),
 	}
-	if dstHost := h.n.byAddr[remote.Addr()]; dstHost != nil {
-		c.path = path(h, dstHost)
+	if dst := h.n.byAddr[remote.Addr()]; dst != nil {
+		c.path = path(h, dst)
 	} else {
-		// Nobody has that address: the segments leave on the uplink and
-		// are never seen again.
+		// Nobody has that address: packets leave on the uplink and are
+		// never seen again.
 		c.path = []*hop{h.up}
 	}
 	return c
@@ -137,68 +155,98 @@ func signal(ch chan struct{}) {
 	}
 }
 
-// send hands a segment to the first hop at time at. The caller holds n.mu.
-func (c *tcpConn) send(s *segment, at time.Time) {
+func (c *tcpConn) nextKey() eventKey {
 	c.sent++
+	return eventKey{flow: c.flow, n: c.sent}
+}
+
+// effMSS is the largest payload a segment may carry now.
+func (c *tcpConn) effMSS() int {
+	if c.pmtuMSS > 0 && c.pmtuMSS < c.mss {
+		return c.pmtuMSS
+	}
+	return c.mss
+}
+
+// send puts a segment on the wire at time now. Runs on the event loop.
+func (c *tcpConn) send(s *segment) {
+	now := time.Now()
 	s.from = c
 	if s.to == nil {
 		s.to = c.peer
 	}
-	s.dst = c.remote
-	s.key = eventKey{flow: c.flow, n: c.sent}
+	s.src, s.dst = c.local, c.remote
+	s.key = c.nextKey()
 	s.path = c.path
-	n := c.n
-	n.schedule(at, s.key, func() { n.forward(s, 0, at) })
+	s.sentAt = now
+	c.n.forward(s, 0, now)
 }
 
-// forward moves a segment across hop i of its path. Runs on the event loop.
-func (n *Network) forward(s *segment, i int, at time.Time) {
-	if i == len(s.path) {
-		n.arrive(s)
-		return
-	}
-	next := s.path[i].transmit(at, s.wire())
-	n.schedule(next, s.key, func() { n.forward(s, i+1, next) })
+// later runs fn on the event loop at time at, in this connection's order.
+func (c *tcpConn) later(at time.Time, fn func()) {
+	c.n.schedule(at, c.nextKey(), fn)
 }
 
-// arrive delivers a segment at its destination host. Runs on the event loop.
-func (n *Network) arrive(s *segment) {
-	if s.to != nil {
-		s.to.receive(s)
+func (c *tcpConn) ackSegment() *segment {
+	c.advertised = c.window()
+	return &segment{flags: flagACK, ack: c.rcvNxt, wnd: c.advertised}
+}
+
+// window is the free space of the receive buffer.
+func (c *tcpConn) window() int {
+	used := len(c.rcv)
+	for _, s := range c.ooo {
+		used += len(s.payload)
+	}
+	return max(c.n.cfg.ReceiveBuffer-used, 0)
+}
+
+// connect sends the first SYN. The caller holds n.mu.
+func (c *tcpConn) connect() {
+	c.later(appTime(), func() {
+		if c.state != stateSynSent {
+			return // abandoned before it left
+		}
+		c.n.tracef(c.host, "%s > %s connect (SYN)", c.local, c.remote)
+		c.sendSYN()
+		c.armTimer()
+	})
+}
+
+func (c *tcpConn) sendSYN() {
+	c.synSentAt = time.Now()
+	c.send(&segment{flags: flagSYN, mss: c.mss, wnd: c.advertised})
+}
+
+func (c *tcpConn) sendSYNACK() {
+	c.synSentAt = time.Now()
+	c.send(&segment{flags: flagSYN | flagACK, mss: c.mss, wnd: c.advertised})
+}
+
+// acceptSYN answers a SYN that reached this host. Runs on the event loop.
+func (h *Host) acceptSYN(s *segment) {
+	n := h.n
+	key := [2]netip.AddrPort{s.dst, s.src}
+	if c := h.halfOpen[key]; c != nil {
+		c.sendSYNACK() // the client did not get ours
 		return
 	}
-	dstHost := n.byAddr[s.dst.Addr()]
-	if dstHost == nil {
-		n.tracef(s.from.host, "no host at %s: segment lost", s.dst.Addr())
-		return
-	}
-	if s.flags&flagSYN == 0 || s.flags&flagACK != 0 {
-		return
-	}
-	l := dstHost.listener(s.dst)
+	l := h.listener(s.dst)
 	if l == nil || l.closed {
-		n.tracef(dstHost, "%s > %s refused: port closed (RST)", s.from.local, s.dst)
-		newConn(dstHost, s.dst, s.from.local, stateClosed).send(&segment{flags: flagRST, to: s.from}, time.Now())
+		n.tracef(h, "%s > %s refused: port closed (RST)", s.src, s.dst)
+		rst := newConn(h, s.dst, s.src, stateClosed)
+		rst.send(&segment{flags: flagRST, to: s.from})
 		return
 	}
-	c := newConn(dstHost, s.dst, s.from.local, stateSynReceived)
+	c := newConn(h, s.dst, s.src, stateSynReceived)
 	c.peer = s.from
 	c.listener = l
 	c.mss = min(c.mss, s.mss)
 	c.sndWnd = s.wnd
-	c.advertised = n.cfg.ReceiveBuffer
-	c.send(&segment{flags: flagSYN | flagACK, to: s.from, mss: c.mss, ack: 0, wnd: c.advertised}, time.Now())
-}
-
-// connect sends the SYN. The caller holds n.mu.
-func (c *tcpConn) connect() {
-	c.advertised = c.n.cfg.ReceiveBuffer
-	syn := &segment{flags: flagSYN, mss: c.mss, wnd: c.advertised}
-	at := appTime()
-	c.n.schedule(at, eventKey{flow: c.flow}, func() {
-		c.n.tracef(c.host, "%s > %s connect (SYN)", c.local, c.remote)
-	})
-	c.send(syn, at)
+	h.halfOpen[key] = c
+	h.conns[c] = struct{}{}
+	c.sendSYNACK()
+	c.armTimer()
 }
 
 // abort gives up a dial in progress.
@@ -207,37 +255,59 @@ func (c *tcpConn) abort() {
 	defer c.n.mu.Unlock()
 	if c.state == stateSynSent {
 		c.state = stateClosed
+		c.stopTimer()
+		delete(c.host.conns, c)
 	}
 }
 
-// reply sends a segment to the peer right away. Runs on the event loop.
-func (c *tcpConn) reply(s *segment) {
-	c.send(s, time.Now())
+// fail ends the connection with err. Runs on the event loop.
+func (c *tcpConn) fail(err error) {
+	c.err = err
+	c.state = stateClosed
+	c.stopTimer()
+	c.sendQ, c.unacked, c.rtxQ = nil, nil, nil
+	delete(c.host.conns, c)
+	delete(c.host.halfOpen, [2]netip.AddrPort{c.local, c.remote})
+	signal(c.readable)
+	signal(c.writable)
 }
 
-func (c *tcpConn) ackSegment() *segment {
-	c.advertised = max(c.n.cfg.ReceiveBuffer-len(c.rcv), 0)
-	return &segment{flags: flagACK, ack: c.rcvNxt, wnd: c.advertised}
+// resetBoth resets a connection at both ends, as a middlebox does.
+func (n *Network) resetBoth(c *tcpConn, why string) {
+	for _, e := range []*tcpConn{c, c.peer} {
+		if e != nil && e.state != stateClosed {
+			n.tracef(e.host, "%s > %s reset: %s", e.local, e.remote, why)
+			e.fail(syscall.ECONNRESET)
+		}
+	}
 }
 
-// receive handles a segment that arrived at this endpoint. Runs on the event
-// loop.
+// scheduleReset resets c alone at time at.
+func (n *Network) scheduleReset(c *tcpConn, at time.Time, why string) {
+	c.later(at, func() {
+		if c.state != stateClosed {
+			n.tracef(c.host, "%s > %s reset: %s", c.local, c.remote, why)
+			c.fail(syscall.ECONNRESET)
+		}
+	})
+}
+
+// receive handles a segment that arrived at this endpoint. Runs on the
+// event loop.
 func (c *tcpConn) receive(s *segment) {
 	n := c.n
 	if s.flags&flagRST != 0 {
 		switch c.state {
 		case stateSynSent:
 			c.state = stateClosed
+			c.stopTimer()
 			n.tracef(c.host, "%s > %s connection refused", c.local, c.remote)
 			c.dialDone <- syscall.ECONNREFUSED
 		case stateEstablished, stateSynReceived:
-			if c.err == nil && !c.localClosed {
+			if !c.localClosed {
 				n.tracef(c.host, "%s > %s connection reset by peer", c.local, c.remote)
 			}
-			c.err = syscall.ECONNRESET
-			c.state = stateClosed
-			signal(c.readable)
-			signal(c.writable)
+			c.fail(syscall.ECONNRESET)
 		}
 		return
 	}
@@ -245,10 +315,10 @@ func (c *tcpConn) receive(s *segment) {
 	switch c.state {
 	case stateClosed:
 		// A dial that gave up, or a connection already torn down: tell
-		// the other end.
-		if s.from != nil {
+		// the other end, unless it is only acknowledging.
+		if s.from != nil && (len(s.payload) > 0 || s.flags&(flagSYN|flagFIN) != 0) {
 			c.peer = s.from
-			c.reply(&segment{flags: flagRST})
+			c.send(&segment{flags: flagRST})
 		}
 		return
 	case stateSynSent:
@@ -259,53 +329,112 @@ func (c *tcpConn) receive(s *segment) {
 		c.mss = min(c.mss, s.mss)
 		c.sndWnd = s.wnd
 		c.state = stateEstablished
+		if c.retries == 0 {
+			c.sampleRTT(time.Since(c.synSentAt))
+		}
+		c.retries = 0
+		c.stopTimer()
 		n.tracef(c.host, "%s > %s established", c.local, c.remote)
-		c.reply(c.ackSegment())
+		c.send(c.ackSegment())
 		c.dialDone <- nil
 		return
 	case stateSynReceived:
+		if s.flags&flagSYN != 0 {
+			return
+		}
 		if s.flags&flagACK == 0 {
 			return
 		}
 		c.state = stateEstablished
+		if c.retries == 0 {
+			c.sampleRTT(time.Since(c.synSentAt))
+		}
+		c.retries = 0
+		c.stopTimer()
+		delete(c.host.halfOpen, [2]netip.AddrPort{c.local, c.remote})
 		if l := c.listener; l != nil && !l.closed {
 			l.queue = append(l.queue, c)
 			signal(l.ready)
 		} else {
-			c.state = stateClosed
-			c.reply(&segment{flags: flagRST})
+			c.send(&segment{flags: flagRST})
+			c.fail(syscall.ECONNRESET)
+			return
+		}
+	case stateEstablished:
+		if s.flags&flagSYN != 0 {
+			// Our handshake ACK was lost: the server sends its SYN-ACK
+			// again.
+			c.send(c.ackSegment())
 			return
 		}
 	}
 
 	if s.flags&flagACK != 0 {
-		if s.ack > c.sndUna {
-			c.sndUna = s.ack
-		}
-		c.sndWnd = s.wnd
-		signal(c.writable)
+		c.acknowledged(s)
+	}
+	if c.state == stateClosed {
+		return
+	}
+	if s.flags&flagProbe != 0 {
+		c.send(c.ackSegment())
+		return
 	}
 	if len(s.payload) == 0 && s.flags&flagFIN == 0 {
 		return
 	}
-	if c.localClosed {
-		if len(s.payload) > 0 {
-			// Nobody will read this: like a real stack, answer with a
-			// reset.
-			c.state = stateClosed
-			c.reply(&segment{flags: flagRST})
+	if c.localClosed && len(s.payload) > 0 && s.end() > c.rcvNxt {
+		// Nobody will read this: like a real stack, answer with a reset.
+		c.send(&segment{flags: flagRST})
+		c.fail(syscall.ECONNRESET)
+		return
+	}
+	c.accept(s)
+	signal(c.readable)
+	c.send(c.ackSegment())
+	c.maybeDone()
+}
+
+// maybeDone forgets a connection both ends have closed.
+func (c *tcpConn) maybeDone() {
+	if c.localClosed && c.eof && c.finSent && len(c.unacked) == 0 {
+		delete(c.host.conns, c)
+	}
+}
+
+// accept adds a segment's data to the receive buffer, in order, keeping
+// what arrives early.
+func (c *tcpConn) accept(s *segment) {
+	if s.seq > c.rcvNxt {
+		i := 0
+		for i < len(c.ooo) && c.ooo[i].seq < s.seq {
+			i++
+		}
+		if i == len(c.ooo) || c.ooo[i].seq != s.seq || c.ooo[i].end() < s.end() {
+			c.ooo = append(c.ooo[:i], append([]*segment{s}, c.ooo[i:]...)...)
 		}
 		return
 	}
-	if len(s.payload) > 0 {
-		c.rcv = append(c.rcv, s.payload...)
-		c.rcvNxt += uint64(len(s.payload))
+	c.take(s)
+	for len(c.ooo) > 0 && c.ooo[0].seq <= c.rcvNxt {
+		next := c.ooo[0]
+		c.ooo = c.ooo[1:]
+		c.take(next)
 	}
-	if s.flags&flagFIN != 0 {
+}
+
+// take appends the part of s beyond rcvNxt; s starts at or before it.
+func (c *tcpConn) take(s *segment) {
+	if s.end() <= c.rcvNxt {
+		return // a duplicate
+	}
+	if skip := c.rcvNxt - s.seq; skip < uint64(len(s.payload)) {
+		c.rcv = append(c.rcv, s.payload[skip:]...)
+		c.rcvNxt += uint64(len(s.payload)) - skip
+	}
+	if s.flags&flagFIN != 0 && !c.eof {
 		c.eof = true
+		c.rcvNxt++
 	}
-	signal(c.readable)
-	c.reply(c.ackSegment())
 }
 
 // Read implements net.Conn.
@@ -327,8 +456,12 @@ func (c *tcpConn) Read(p []byte) (int, error) {
 				c.rcv = nil
 			}
 			// Reopen a window the sender may be waiting on.
-			if c.advertised < c.mss && n.cfg.ReceiveBuffer-len(c.rcv) >= c.mss && c.err == nil && !n.closed {
-				c.send(c.ackSegment(), appTime())
+			if c.advertised < c.effMSS() && c.window() >= c.effMSS() && c.err == nil && !n.closed {
+				c.later(appTime(), func() {
+					if c.state == stateEstablished {
+						c.send(c.ackSegment())
+					}
+				})
 			}
 			n.mu.Unlock()
 			return k, nil
@@ -352,8 +485,8 @@ func (c *tcpConn) Read(p []byte) (int, error) {
 	}
 }
 
-// Write implements net.Conn. It returns once every byte has been handed to
-// the network, which may wait for acknowledgements to open the window.
+// Write implements net.Conn. It returns once every byte is in the send
+// buffer, waiting for acknowledgements to free room when it is full.
 func (c *tcpConn) Write(p []byte) (int, error) {
 	n := c.n
 	written := 0
@@ -371,18 +504,11 @@ func (c *tcpConn) Write(p []byte) (int, error) {
 			n.mu.Unlock()
 			return written, opError("write", c.LocalAddr(), c.RemoteAddr(), err)
 		}
-		at := appTime()
-		for written < len(p) {
-			window := min(c.sndWnd, n.cfg.SendBuffer) - int(c.sndNxt-c.sndUna)
-			if window <= 0 {
-				break
-			}
-			size := min(len(p)-written, c.mss, window)
-			s := &segment{flags: flagACK, seq: c.sndNxt, ack: c.rcvNxt, wnd: c.advertised}
-			s.payload = append([]byte(nil), p[written:written+size]...)
-			c.sndNxt += uint64(size)
-			written += size
-			c.send(s, at)
+		if room := n.cfg.SendBuffer - c.buffered(); room > 0 && written < len(p) {
+			k := min(room, len(p)-written)
+			c.sendQ = append(c.sendQ, p[written:written+k]...)
+			written += k
+			c.later(appTime(), c.output)
 		}
 		n.mu.Unlock()
 		if written == len(p) {
@@ -396,6 +522,15 @@ func (c *tcpConn) Write(p []byte) (int, error) {
 	}
 }
 
+// buffered is what the send buffer holds: unsent and unacknowledged bytes.
+func (c *tcpConn) buffered() int {
+	b := len(c.sendQ)
+	for _, s := range c.unacked {
+		b += len(s.payload)
+	}
+	return b
+}
+
 // Close implements net.Conn: queued data is still delivered, then a FIN.
 func (c *tcpConn) Close() error {
 	n := c.n
@@ -406,7 +541,8 @@ func (c *tcpConn) Close() error {
 	}
 	c.localClosed = true
 	if c.state == stateEstablished && c.err == nil && !n.closed {
-		c.send(&segment{flags: flagFIN | flagACK, seq: c.sndNxt, ack: c.rcvNxt, wnd: c.advertised}, appTime())
+		c.finPending = true
+		c.later(appTime(), c.output)
 	}
 	signal(c.readable)
 	signal(c.writable)

@@ -3,18 +3,12 @@ package scenarios
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
-
-	"alertsim/netem"
-	"alertsim/sim/ui"
 )
 
 // Error is a problem in a scenario file, at a line and column.
@@ -170,89 +164,4 @@ func parentPath(p string) string {
 		return ""
 	}
 	return p[:i]
-}
-
-// check validates what decoding alone cannot.
-func (l *loader) check(sc *Scenario) error {
-	if sc.Name == "" {
-		sc.Name = strings.TrimSuffix(filepath.Base(sc.Path), filepath.Ext(sc.Path))
-	}
-	if sc.Duration <= 0 {
-		return l.atPath("$.duration", "the scenario needs a duration greater than zero", durationHint)
-	}
-
-	m := lookupModel(sc.Device.Model)
-	if m == nil {
-		return l.atPath("$.device.model", fmt.Sprintf("unknown device model %q", sc.Device.Model), "models: "+strings.Join(modelNames(), ", "))
-	}
-	sc.model = m
-	if sc.Device.Hostname == "" {
-		sc.Device.Hostname = m.hostname
-	}
-	if sc.Device.Address == "" {
-		sc.Device.Address = "192.0.2.10"
-	}
-	if _, err := netip.ParseAddr(sc.Device.Address); err != nil {
-		return l.atPath("$.device.address", fmt.Sprintf("%q is not an IP address", sc.Device.Address), "")
-	}
-	settings, err := m.decode(sc.Device.Settings)
-	if err != nil {
-		var fe *ui.FieldError
-		if errors.As(err, &fe) {
-			return l.atPath("$.device.settings."+fe.Field, fmt.Sprintf("%s setting %s: %s", m.name, fe.Field, fe.Message), "")
-		}
-		return l.wrap(err)
-	}
-	sc.settings = settings
-
-	if sc.Network.Profile == "" {
-		return l.atPath("$.network", "the network needs a profile", "profiles: "+strings.Join(netem.ProfileNames(), ", "))
-	}
-	if _, ok := netem.LookupProfile(sc.Network.Profile); !ok {
-		return l.atPath("$.network.profile", fmt.Sprintf("unknown network profile %q", sc.Network.Profile), "profiles: "+strings.Join(netem.ProfileNames(), ", "))
-	}
-
-	seenHost := map[string]bool{}
-	for i := range sc.Servers {
-		s := &sc.Servers[i]
-		at := fmt.Sprintf("$.servers[%d]", i)
-		if s.Host == "" {
-			return l.atPath(at, "a server needs a host name", "")
-		}
-		if seenHost[s.Host] {
-			return l.atPath(at+".host", fmt.Sprintf("server %s is defined twice", s.Host), "")
-		}
-		seenHost[s.Host] = true
-		if s.Address == "" {
-			s.Address = netip.AddrFrom4([4]byte{203, 0, 113, byte(10 + i)}).String()
-		}
-		if _, err := netip.ParseAddr(s.Address); err != nil {
-			return l.atPath(at+".address", fmt.Sprintf("%q is not an IP address", s.Address), "")
-		}
-		if len(s.Listen) == 0 {
-			return l.atPath(at, fmt.Sprintf("server %s listens on no port", s.Host), "add listen: [{port: 465, mode: implicit-tls}]")
-		}
-		for j, ln := range s.Listen {
-			if ln.Port < 1 || ln.Port > 65535 {
-				return l.atPath(fmt.Sprintf("%s.listen[%d].port", at, j), fmt.Sprintf("port %d is outside 1-65535", ln.Port), "")
-			}
-			if _, ok := modes[ln.Mode]; !ok {
-				return l.atPath(fmt.Sprintf("%s.listen[%d].mode", at, j), fmt.Sprintf("unknown listener mode %q", ln.Mode), "modes: plain, starttls, implicit-tls")
-			}
-		}
-	}
-
-	for i, tr := range sc.Triggers {
-		at := fmt.Sprintf("$.triggers[%d]", i)
-		if !slices.Contains(m.events, tr.Event) {
-			return l.atPath(at+".event", fmt.Sprintf("the %s does not know the event %q", m.name, tr.Event), "events: "+strings.Join(m.events, ", "))
-		}
-		if tr.At > sc.Duration {
-			return l.atPath(at+".at", fmt.Sprintf("trigger at %v is after the end of the run (%v)", tr.At, sc.Duration), "lengthen duration or move the trigger")
-		}
-	}
-	if d := sc.Expect.Delivered; d != nil && *d < 0 {
-		return l.atPath("$.expect.delivered", "delivered cannot be negative", "")
-	}
-	return nil
 }

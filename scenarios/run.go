@@ -111,11 +111,11 @@ func play(t *testing.T, sc *Scenario, root uint64) *Result {
 	tl := &timeline{start: start, seq: map[string]int{}}
 
 	network := netem.New(netem.Config{Seed: seed.Derive(root, "network")})
-	profile, _ := netem.LookupProfile(sc.Network.Profile)
 	devHost, err := network.AddHost(netem.HostConfig{
 		Name:  sc.Device.Hostname,
 		Addrs: []netip.Addr{netip.MustParseAddr(sc.Device.Address)},
-		Link:  profile.Link(),
+		Link:  sc.Network.link(),
+		MTU:   sc.Device.MTU,
 	})
 	if err != nil {
 		t.Fatalf("%s: %v", sc.Path, err)
@@ -136,15 +136,28 @@ func play(t *testing.T, sc *Scenario, root uint64) *Result {
 		hosts[strings.ToLower(spec.Host)] = []netip.Addr{netip.MustParseAddr(spec.Address)}
 	}
 
+	deviceLog := func(e alert.Event) { tl.add(e.Time, rankDevice, sc.Device.Hostname, e.Text) }
+	var resolver alert.Resolver = hosts
+	if servers, ok := sc.deviceDNS(); ok {
+		for _, s := range sc.DNS.Servers {
+			h, err := network.AddHost(netem.HostConfig{Name: s.Name, Addrs: []netip.Addr{netip.MustParseAddr(s.Address)}})
+			if err == nil {
+				err = h.ServeDNS(sc.dnsService(s))
+			}
+			if err != nil {
+				t.Fatalf("%s: DNS server %s: %v", sc.Path, s.Name, err)
+			}
+		}
+		resolver = &alert.StubResolver{Servers: servers, Dial: devHost.Dial, Log: deviceLog}
+	}
+
 	dev, err := sc.model.start(sc.settings, deviceEnv{
 		hostname: sc.Device.Hostname,
 		seed:     seed.Derive(root, "device"),
 		dial:     devHost.Dial,
-		resolver: hosts,
+		resolver: resolver,
 		roots:    ca.Pool,
-		log: func(e alert.Event) {
-			tl.add(e.Time, rankDevice, sc.Device.Hostname, e.Text)
-		},
+		log:      deviceLog,
 	})
 	if err != nil {
 		t.Fatalf("%s: starting the %s: %v", sc.Path, sc.model.name, err)
@@ -243,12 +256,32 @@ func (tl *timeline) add(at time.Time, rank int, source, text string) {
 func record(sc *Scenario, root uint64, start time.Time, tl *timeline, dev device, servers []*runningServer, trace []netem.TraceEvent) *Result {
 	res := &Result{Scenario: sc, Seed: root}
 	rec := &golden.Record{}
-	profile, _ := netem.LookupProfile(sc.Network.Profile)
+	link := sc.Network.link()
 	rec.Header = []golden.Field{
 		{Name: "scenario", Value: sc.Name},
 		{Name: "seed", Value: fmt.Sprint(root)},
-		{Name: "device", Value: fmt.Sprintf("%s, host %s at %s", dev.describe(), sc.Device.Hostname, sc.Device.Address)},
-		{Name: "network", Value: fmt.Sprintf("%s: %v RTT, %v down, %v up", profile.Name, profile.RTT, profile.Down, profile.Up)},
+		{Name: "device", Value: fmt.Sprintf("%s, host %s at %s, MTU %d", dev.describe(), sc.Device.Hostname, sc.Device.Address, sc.Device.MTU)},
+		{Name: "network", Value: describeLink(sc.Network.Profile, link)},
+	}
+	for _, f := range link.Faults {
+		rec.Header = append(rec.Header, golden.Field{Name: "fault", Value: f.String()})
+	}
+	if servers, ok := sc.deviceDNS(); ok {
+		for _, s := range sc.DNS.Servers {
+			v := fmt.Sprintf("%s at %s", s.Name, s.Address)
+			for _, f := range s.Faults {
+				v += fmt.Sprintf(", %s", f.Kind)
+				if f.Name != "" {
+					v += " for " + f.Name
+				}
+			}
+			rec.Header = append(rec.Header, golden.Field{Name: "dns server", Value: v})
+		}
+		dns := "none configured"
+		if len(servers) > 0 {
+			dns = joinAddrs(servers)
+		}
+		rec.Header = append(rec.Header, golden.Field{Name: "device dns", Value: dns})
 	}
 	for _, s := range servers {
 		var ls []string
@@ -314,6 +347,14 @@ func record(sc *Scenario, root uint64, start time.Time, tl *timeline, dev device
 		})
 	}
 	return res
+}
+
+func joinAddrs(addrs []netip.Addr) string {
+	s := make([]string, len(addrs))
+	for i, a := range addrs {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ", ")
 }
 
 func plural(n int) string {

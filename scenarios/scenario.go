@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"alertsim/netem"
 )
 
 // Scenario is one scenario file: a field report turned into a reproducible
@@ -26,6 +28,7 @@ type Scenario struct {
 	Duration Duration  `yaml:"duration"`
 	Device   Device    `yaml:"device"`
 	Network  Network   `yaml:"network"`
+	DNS      *DNS      `yaml:"dns"`
 	Servers  []Server  `yaml:"servers"`
 	Triggers []Trigger `yaml:"triggers"`
 	Expect   Expect    `yaml:"expect"`
@@ -42,15 +45,91 @@ type Device struct {
 	Hostname string `yaml:"hostname"`
 	// Address is the device's IP address (default 192.0.2.10).
 	Address string `yaml:"address"`
+	// MTU is the device's interface MTU (default 1500).
+	MTU int `yaml:"mtu"`
+	// DNSServers are the DNS servers the device asks, in order. Without
+	// them the device asks every server of the dns section in order; an
+	// empty list is a device with no DNS configured.
+	DNSServers *[]string `yaml:"dns_servers"`
 	// Settings are the model's settings as its web UI names them.
 	Settings ast.Node `yaml:"settings"`
 }
 
-// Network is the device's access network.
+// Network is the device's access network: a profile, any of whose figures
+// can be overridden, and faults on a schedule.
 type Network struct {
 	// Profile names the link: lan, fiber, dsl, 4g-good, 4g-weak, 4g-edge,
 	// satellite.
-	Profile string `yaml:"profile"`
+	Profile string    `yaml:"profile"`
+	RTT     *Duration `yaml:"rtt"`
+	Up      *Rate     `yaml:"up"`
+	Down    *Rate     `yaml:"down"`
+	Jitter  *Duration `yaml:"jitter"`
+	Loss    *Loss     `yaml:"loss"`
+	// PathMTU overrides the profile's; PMTUD is "working" (default) or
+	// "blackhole".
+	PathMTU  *int   `yaml:"path_mtu"`
+	PMTUD    string `yaml:"pmtud"`
+	MSSClamp int    `yaml:"mss_clamp"`
+	// Queue bounds the downlink queue, in bytes.
+	Queue          int       `yaml:"queue"`
+	BlockedPorts   []int     `yaml:"blocked_ports"`
+	NATIdleTimeout *Duration `yaml:"nat_idle_timeout"`
+	Faults         []Fault   `yaml:"faults"`
+}
+
+// Loss is a Gilbert-Elliott loss model; see netem.Loss. Probabilities are
+// fractions: 0.01 is 1%.
+type Loss struct {
+	Rate       float64 `yaml:"rate"`
+	EnterBurst float64 `yaml:"enter_burst"`
+	ExitBurst  float64 `yaml:"exit_burst"`
+	BurstRate  float64 `yaml:"burst_rate"`
+}
+
+// Fault is a scheduled event on the device's link; see netem.Fault.
+type Fault struct {
+	// Kind is down, reset, stall, slow-close or cut.
+	Kind  string   `yaml:"kind"`
+	At    Duration `yaml:"at"`
+	For   Duration `yaml:"for"`
+	Delay Duration `yaml:"delay"`
+	Bytes int64    `yaml:"bytes"`
+}
+
+// DNS is the name service of the scenario: DNS servers on the network,
+// answering for every server's host name and for the extra records.
+type DNS struct {
+	Servers []DNSServer `yaml:"servers"`
+	Records []Record    `yaml:"records"`
+}
+
+// DNSServer is a DNS server at an address, with its faults.
+type DNSServer struct {
+	// Name labels it in the timeline (default "dns-1", "dns-2", ...).
+	Name    string     `yaml:"name"`
+	Address string     `yaml:"address"`
+	Faults  []DNSFault `yaml:"faults"`
+}
+
+// DNSFault is a misbehaviour of a DNS server; see netem.DNSFault.
+type DNSFault struct {
+	// Name is the name it applies to; empty for every name.
+	Name string `yaml:"name"`
+	// Kind is nxdomain, servfail, refused, no-answer, delay or
+	// wrong-address.
+	Kind    string   `yaml:"kind"`
+	Delay   Duration `yaml:"delay"`
+	Address string   `yaml:"address"`
+}
+
+// Record is an extra DNS record (A, AAAA, MX or CNAME).
+type Record struct {
+	Name    string `yaml:"name"`
+	Type    string `yaml:"type"`
+	Address string `yaml:"address"`
+	Target  string `yaml:"target"`
+	Pref    uint16 `yaml:"pref"`
 }
 
 // Server is a fake SMTP server of the scenario.
@@ -98,19 +177,44 @@ type Duration time.Duration
 // UnmarshalYAML implements goccy/go-yaml's NodeUnmarshaler, so that a bad
 // value is reported at its line and column.
 func (d *Duration) UnmarshalYAML(node ast.Node) error {
-	s, ok := node.(*ast.StringNode)
-	if !ok {
-		return nodeError(node, fmt.Sprintf("%s is not a duration", strings.TrimSpace(node.String())), durationHint)
-	}
-	v, err := time.ParseDuration(s.Value)
-	if err != nil || v < 0 {
-		return nodeError(node, fmt.Sprintf("%q is not a duration", s.Value), durationHint)
-	}
-	*d = Duration(v)
-	return nil
+	return scalar(node, "duration", durationHint, d, func(s string) (Duration, error) {
+		v, err := time.ParseDuration(s)
+		if err == nil && v < 0 {
+			err = fmt.Errorf("negative")
+		}
+		return Duration(v), err
+	})
 }
 
 const durationHint = "write a number with a unit: 500ms, 90s, 5m, 1h30m"
+
+// Rate is a link rate written with a unit ("750kbit/s", "12Mbit/s").
+type Rate netem.Bitrate
+
+// UnmarshalYAML implements goccy/go-yaml's NodeUnmarshaler.
+func (r *Rate) UnmarshalYAML(node ast.Node) error {
+	return scalar(node, "rate", rateHint, r, func(s string) (Rate, error) {
+		v, err := netem.ParseBitrate(s)
+		return Rate(v), err
+	})
+}
+
+const rateHint = "write a number with a unit: 750kbit/s, 1.6Mbit/s, 1Gbit/s"
+
+// scalar decodes a string node with parse, reporting a bad value at its
+// position as not being a what.
+func scalar[T any](node ast.Node, what, hint string, into *T, parse func(string) (T, error)) error {
+	s, ok := node.(*ast.StringNode)
+	if !ok {
+		return nodeError(node, fmt.Sprintf("%s is not a %s", strings.TrimSpace(node.String()), what), hint)
+	}
+	v, err := parse(s.Value)
+	if err != nil {
+		return nodeError(node, fmt.Sprintf("%q is not a %s", s.Value, what), hint)
+	}
+	*into = v
+	return nil
+}
 
 // D returns the value as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }

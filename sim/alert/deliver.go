@@ -78,15 +78,31 @@ type Timeouts struct {
 	// Command bounds the wait for the greeting, the TLS handshake and each
 	// reply up to DATA.
 	Command time.Duration
+	// DataBlock bounds each write of the message: a link that takes no
+	// data for this long has failed.
+	DataBlock time.Duration
 	// Submission bounds the wait for the reply to the final dot.
 	Submission time.Duration
 }
 
 // DefaultTimeouts are RFC 5321 section 4.5.3.2's: five minutes for the
-// greeting and each command, ten for the end of data; and 30 seconds for
-// the connection, as device firmware commonly uses.
+// greeting and each command, three for each block of data, ten for the end
+// of data; and 30 seconds for the connection, as device firmware commonly
+// uses.
 func DefaultTimeouts() Timeouts {
-	return Timeouts{Connect: 30 * time.Second, Command: 5 * time.Minute, Submission: 10 * time.Minute}
+	return Timeouts{Connect: 30 * time.Second, Command: 5 * time.Minute, DataBlock: 3 * time.Minute, Submission: 10 * time.Minute}
+}
+
+// blockConn bounds every write with the data-block timeout; go-smtp's
+// client bounds only commands and the final reply.
+type blockConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c blockConn) Write(p []byte) (int, error) {
+	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	return c.Conn.Write(p)
 }
 
 // Client delivers messages to SMTP servers. It is what a device's firmware
@@ -203,6 +219,10 @@ func (d *delivery) send(ctx context.Context, env Envelope, msg []byte) (*Receipt
 		err := tc.HandshakeContext(hctx)
 		cancel()
 		if err != nil {
+			if isTimeout(err) || errors.Is(err, context.DeadlineExceeded) {
+				// Silence, not a refusal: a black hole or a dead link.
+				return nil, d.fail(ClassTimeout, "tls", fmt.Errorf("no answer to the TLS handshake within %v", t.Command))
+			}
 			return nil, d.fail(ClassTLS, "tls", err)
 		}
 		st := tc.ConnectionState()
@@ -216,6 +236,9 @@ func (d *delivery) send(ctx context.Context, env Envelope, msg []byte) (*Receipt
 		return nil, d.fail(ClassTLS, "starttls", fmt.Errorf("security %v needs STARTTLS, which this pipeline does not implement yet", srv.Security))
 	}
 
+	if t.DataBlock > 0 {
+		conn = blockConn{Conn: conn, timeout: t.DataBlock}
+	}
 	sc := smtp.NewClient(conn)
 	sc.CommandTimeout = t.Command
 	sc.SubmissionTimeout = t.Submission

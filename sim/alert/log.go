@@ -52,15 +52,21 @@ type Failure struct {
 	Time    time.Time
 	Server  string
 	Class   Class
-	Code    int // SMTP reply code, 0 when there was none
+	Stage   string // what the device was doing; see Error
+	Code    int    // SMTP reply code, 0 when there was none
 	Attempt int
 	Detail  string
 }
 
 func (f Failure) String() string {
-	s := fmt.Sprintf("%s attempt %d to %s: %s", f.Time.UTC().Format("2006-01-02 15:04:05"), f.Attempt, f.Server, f.Class)
+	s := fmt.Sprintf("%s attempt %d to %s: %s at %s", f.Time.UTC().Format("2006-01-02 15:04:05"), f.Attempt, f.Server, f.Class, f.Stage)
 	if f.Code != 0 {
 		s += fmt.Sprintf(" (%d)", f.Code)
 	}
 	return s
+}
+
+// FailureOf returns the failure log entry for a failed delivery attempt.
+func FailureOf(err *Error, attempt int) Failure {
+	return Failure{Time: time.Now(), Server: err.Server, Class: err.Class, Stage: err.Stage, Code: err.Code, Attempt: attempt, Detail: err.Err.Error()}
 }

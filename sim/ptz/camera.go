@@ -200,9 +200,7 @@ func (c *Camera) alert(n int, e Event) {
 	} else if ae, ok := err.(*alert.Error); ok {
 		out.Class = ae.Class
 		c.mu.Lock()
-		c.failures = append(c.failures, alert.Failure{
-			Time: time.Now(), Server: ae.Server, Class: ae.Class, Code: ae.Code, Attempt: 1, Detail: ae.Err.Error(),
-		})
+		c.failures = append(c.failures, alert.FailureOf(ae, 1))
 		c.mu.Unlock()
 	}
 	c.mu.Lock()

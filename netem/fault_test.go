@@ -1,0 +1,325 @@
+package netem
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+var clean = Direction{Delay: 25 * time.Millisecond, Rate: 2 * Mbps}
+
+// TestFilteredPortTimesOutAfterSYNSchedule: an ISP filtering port 25 makes
+// the SYNs vanish; Linux sends seven, after 0, 1, 3, 7, 15, 31 and 63 s, and
+// gives up at 127 s.
+func TestFilteredPortTimesOutAfterSYNSchedule(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n, client, server := world(t, Link{Up: clean, Down: clean, BlockedPorts: []uint16{25}}, 0)
+		l, _ := server.Listen("tcp", ":25")
+		defer l.Close()
+		start := time.Now()
+		_, err := client.Dial(context.Background(), "tcp", "203.0.113.25:25")
+		if !errors.Is(err, syscall.ETIMEDOUT) {
+			t.Fatalf("dial error %v, want ETIMEDOUT", err)
+		}
+		if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+			t.Errorf("dial error %v is not a timeout", err)
+		}
+		if d := time.Since(start); d != 127*time.Second+appDelay {
+			t.Errorf("gave up after %v, want 127s", d)
+		}
+		var at []string
+		for _, e := range n.Trace() {
+			if strings.Contains(e.Text, "SYN dropped on client uplink: port 25 filtered by the provider") {
+				at = append(at, e.At.Sub(start).Round(time.Second).String())
+			}
+		}
+		if got, want := strings.Join(at, " "), "0s 1s 3s 7s 15s 31s 1m3s"; got != want {
+			t.Errorf("SYNs filtered at %s, want %s", got, want)
+		}
+		// Another port of the same server is reachable.
+		l2, _ := server.Listen("tcp", ":587")
+		defer l2.Close()
+		go func() {
+			if c, err := l2.Accept(); err == nil {
+				c.Close()
+			}
+		}()
+		c, err := client.Dial(context.Background(), "tcp", "203.0.113.25:587")
+		if err != nil {
+			t.Fatalf("port 587: %v", err)
+		}
+		c.Close()
+	})
+}
+
+// TestDialTimeoutFromContext: a device's own connect timeout ends the dial
+// first, with a timeout error.
+func TestDialTimeoutFromContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, client, _ := world(t, Link{Up: clean, Down: clean, BlockedPorts: []uint16{25}}, 0)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err := client.Dial(ctx, "tcp", "203.0.113.25:25")
+		if !errors.Is(err, os.ErrDeadlineExceeded) || time.Since(start) != 30*time.Second {
+			t.Fatalf("dial: %v after %v; want a timeout after 30s", err, time.Since(start))
+		}
+	})
+}
+
+// serveDiscard accepts one connection and reads it to the end.
+func serveDiscard(t *testing.T, server *Host, port string) {
+	t.Helper()
+	l, err := server.Listen("tcp", ":"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		io.Copy(io.Discard, c)
+		c.Close()
+	}()
+}
+
+// TestOutageDuringData: the link goes down while a message is being sent;
+// the client's own timeout fires and the trace shows the outage.
+func TestOutageDuringData(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		link := Link{Up: clean, Down: clean, Faults: []Fault{{Kind: FaultDown, At: 2 * time.Second, For: time.Minute}}}
+		n, client, server := world(t, link, 0)
+		serveDiscard(t, server, "25")
+		c, err := client.Dial(context.Background(), "tcp", "203.0.113.25:25")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		// 1 MB takes 4 s at 2 Mbit/s: the outage starts halfway.
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		c.Write(make([]byte, 1_000_000))
+		_, err = c.Read(make([]byte, 1)) // waiting for the reply to DATA
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("read: %v, want the client's deadline", err)
+		}
+		trace := traceText(n)
+		for _, want := range []string{"link down (down at 2s for 1m0s)", "dropped on client uplink: link down"} {
+			if !strings.Contains(trace, want) {
+				t.Errorf("trace lacks %q:\n%s", want, trace)
+			}
+		}
+	})
+}
+
+// TestOutageShorterThanRetriesHeals: after the link comes back, the
+// retransmission timer delivers the rest.
+func TestOutageShorterThanRetriesHeals(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		link := Link{Up: clean, Down: clean, Faults: []Fault{{Kind: FaultDown, At: time.Second, For: 5 * time.Second}}}
+		n, client, server := world(t, link, 0)
+		done := sink(server, "25", 1_000_000)
+		c, _ := client.Dial(context.Background(), "tcp", "203.0.113.25:25")
+		defer c.Close()
+		c.Write(make([]byte, 1_000_000))
+		if at := (<-done).Sub(n.start); at < 6*time.Second || at > 30*time.Second {
+			t.Errorf("transfer done at %v; the outage ends at 6s", at)
+		}
+		if !strings.Contains(traceText(n), "link up again") {
+			t.Errorf("trace lacks the end of the outage:\n%s", traceText(n))
+		}
+	})
+}
+
+func TestResetFault(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		link := Link{Up: clean, Down: clean, Faults: []Fault{{Kind: FaultReset, At: 3 * time.Second}}}
+		n, client, server := world(t, link, 0)
+		l, _ := server.Listen("tcp", ":25")
+		defer l.Close()
+		serverErr := make(chan error, 1)
+		go func() {
+			c, _ := l.Accept()
+			_, err := c.Read(make([]byte, 1))
+			serverErr <- err
+			c.Close()
+		}()
+		c, _ := client.Dial(context.Background(), "tcp", "203.0.113.25:25")
+		defer c.Close()
+		_, err := c.Read(make([]byte, 1))
+		if !errors.Is(err, syscall.ECONNRESET) {
+			t.Errorf("client read: %v, want a reset", err)
+		}
+		if err := <-serverErr; !errors.Is(err, syscall.ECONNRESET) {
+			t.Errorf("server read: %v, want a reset", err)
+		}
+		if time.Since(n.start) != 3*time.Second {
+			t.Errorf("reset at %v, want 3s", time.Since(n.start))
+		}
+	})
+}
+
+// TestStallHangsTheConnection: handshakes pass, data does not.
+func TestStallHangsTheConnection(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		link := Link{Up: clean, Down: clean, Faults: []Fault{{Kind: FaultStall}}}
+		n, client, server := world(t, link, 0)
+		serveDiscard(t, server, "25")
+		c, err := client.Dial(context.Background(), "tcp", "203.0.113.25:25")
+		if err != nil {
+			t.Fatalf("dial through a stalled link: %v", err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(time.Minute))
+		c.Write([]byte("EHLO camera\r\n"))
+		if _, err := c.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("read: %v", err)
+		}
+		if !strings.Contains(traceText(n), "dropped on client uplink: link stalled") {
+			t.Errorf("trace:\n%s", traceText(n))
+		}
+	})
+}
+
+// TestCutAfterBytes: the connection is reset once the byte budget is spent.
+func TestCutAfterBytes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		link := Link{Up: clean, Down: clean, Faults: []Fault{{Kind: FaultCut, Bytes: 50_000}}}
+		n, client, server := world(t, link, 0)
+		l, _ := server.Listen("tcp", ":25")
+		defer l.Close()
+		got := make(chan int64, 1)
+		go func() {
+			c, _ := l.Accept()
+			k, _ := io.Copy(io.Discard, c)
+			got <- k
+			c.Close()
+		}()
+		c, _ := client.Dial(context.Background(), "tcp", "203.0.113.25:25")
+		defer c.Close()
+		c.Write(make([]byte, 200_000))
+		if _, err := c.Read(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) {
+			t.Errorf("client read: %v, want a reset", err)
+		}
+		if k := <-got; k > 50_000 {
+			t.Errorf("server received %d bytes, more than the 50000 allowed", k)
+		}
+		if !strings.Contains(traceText(n), "connection cut after 50000 bytes") {
+			t.Errorf("trace:\n%s", traceText(n))
+		}
+	})
+}
+
+// TestSlowClose: the FIN reaches the other end late.
+func TestSlowClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		link := Link{Up: clean, Down: clean, Faults: []Fault{{Kind: FaultSlowClose, Delay: 20 * time.Second}}}
+		_, client, server := world(t, link, 0)
+		l, _ := server.Listen("tcp", ":25")
+		defer l.Close()
+		eof := make(chan time.Duration, 1)
+		go func() {
+			c, _ := l.Accept()
+			start := time.Now()
+			io.Copy(io.Discard, c)
+			eof <- time.Since(start)
+			c.Close()
+		}()
+		c, _ := client.Dial(context.Background(), "tcp", "203.0.113.25:25")
+		c.Close()
+		if d := <-eof; d < 20*time.Second {
+			t.Errorf("server saw the close after %v, want at least 20s", d)
+		}
+	})
+}
+
+// TestNATForgetsIdleConnection: after the NAT's idle timeout, the server's
+// next packet is dropped and the device's next one gets a reset.
+func TestNATForgetsIdleConnection(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		link := Link{Up: clean, Down: clean, NATIdleTimeout: 5 * time.Minute}
+		n, client, server := world(t, link, 0)
+		l, _ := server.Listen("tcp", ":25")
+		defer l.Close()
+		go func() {
+			c, _ := l.Accept()
+			time.Sleep(10 * time.Minute) // the server thinks a long time
+			c.Write([]byte("250 OK\r\n"))
+			io.Copy(io.Discard, c)
+			c.Close()
+		}()
+		c, _ := client.Dial(context.Background(), "tcp", "203.0.113.25:25")
+		defer c.Close()
+		time.Sleep(11 * time.Minute)
+		c.Write([]byte("QUIT\r\n"))
+		if _, err := c.Read(make([]byte, 8)); !errors.Is(err, syscall.ECONNRESET) {
+			t.Errorf("read after the mapping expired: %v, want a reset", err)
+		}
+		trace := traceText(n)
+		for _, want := range []string{"dropped on client downlink: NAT mapping expired after 5m0s idle", "the NAT forgot the idle connection"} {
+			if !strings.Contains(trace, want) {
+				t.Errorf("trace lacks %q:\n%s", want, trace)
+			}
+		}
+	})
+}
+
+// TestDownlinkQueueDrops: a burst larger than a downlink's queue loses
+// packets, which are sent again.
+func TestDownlinkQueueDrops(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		link := Link{Down: Direction{Delay: 25 * time.Millisecond, Rate: 1 * Mbps, Queue: 20_000}}
+		n, client, server := world(t, link, 0)
+		l, _ := server.Listen("tcp", ":25")
+		defer l.Close()
+		go func() {
+			c, _ := l.Accept()
+			c.Write(make([]byte, 100_000))
+			c.Close()
+		}()
+		c, _ := client.Dial(context.Background(), "tcp", "203.0.113.25:25")
+		defer c.Close()
+		k, err := io.Copy(io.Discard, c)
+		if err != nil || k != 100_000 {
+			t.Fatalf("received %d bytes, %v", k, err)
+		}
+		if !strings.Contains(traceText(n), "queue full (20000 bytes)") {
+			t.Errorf("no queue drops in the trace")
+		}
+	})
+}
+
+// TestJitterKeepsOrder: jitter varies arrival times but never reorders.
+func TestJitterKeepsOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		link := Link{Up: Direction{Delay: 20 * time.Millisecond, Jitter: 30 * time.Millisecond, Rate: 10 * Mbps}}
+		_, client, server := world(t, link, 0)
+		l, _ := server.Listen("tcp", ":25")
+		defer l.Close()
+		want := make([]byte, 200_000)
+		for i := range want {
+			want[i] = byte(i * 7)
+		}
+		got := make(chan []byte, 1)
+		go func() {
+			c, _ := l.Accept()
+			b, _ := io.ReadAll(c)
+			got <- b
+			c.Close()
+		}()
+		c, _ := client.Dial(context.Background(), "tcp", "203.0.113.25:25")
+		c.Write(want)
+		c.Close()
+		if b := <-got; string(b) != string(want) {
+			t.Fatal("data arrived corrupted or out of order")
+		}
+	})
+}
