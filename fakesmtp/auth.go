@@ -1,39 +1,49 @@
 package fakesmtp
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 )
 
 // Account is a mailbox that may authenticate to the server.
 type Account struct {
 	Username string
+	// Password is the account's own password.
 	Password string
+	// AppPasswords are passwords made for one device each (Gmail's and
+	// Outlook's 16-character app passwords).
+	AppPasswords []string
+	// RevokedAppPasswords no longer work: refused like a wrong password.
+	RevokedAppPasswords []string
+	// TwoFactor refuses the account password over SMTP with
+	// Replies.AppPasswordRequired: only app passwords work.
+	TwoFactor bool
+	// Senders are the addresses the account may send from (MAIL FROM);
+	// empty allows any.
+	Senders []string
 }
 
-// Authentication replies. The texts are the ones Gmail sends (see the
-// presets); ErrAuthFailed is what a wrong user name or password gets.
-var (
-	ErrAuthFailed = &smtp.SMTPError{
-		Code:         535,
-		EnhancedCode: smtp.EnhancedCode{5, 7, 8},
-		Message:      "Username and Password not accepted.",
+// authenticate checks a login and returns nil or the reply refusing it.
+func (s *Server) authenticate(username, password string) (*Account, error) {
+	i := slices.IndexFunc(s.Accounts, func(a Account) bool { return strings.EqualFold(a.Username, username) })
+	if i < 0 {
+		return nil, s.replies().AuthFailed
 	}
-	ErrAuthRequired = &smtp.SMTPError{
-		Code:         530,
-		EnhancedCode: smtp.EnhancedCode{5, 7, 0},
-		Message:      "Authentication Required.",
+	a := &s.Accounts[i]
+	switch {
+	case password == a.Password && a.TwoFactor:
+		return nil, s.replies().AppPasswordRequired
+	case password == a.Password, slices.Contains(a.AppPasswords, password):
+		return a, nil
 	}
-)
+	return nil, s.replies().AuthFailed
+}
 
-// authenticate checks a user name and password against the accounts.
-func (s *Server) authenticate(username, password string) error {
-	for _, a := range s.Accounts {
-		if a.Username == username && a.Password == password {
-			return nil
-		}
-	}
-	return ErrAuthFailed
+// maySend reports whether the account may use from as its sender.
+func (a *Account) maySend(from string) bool {
+	return len(a.Senders) == 0 || slices.ContainsFunc(a.Senders, func(s string) bool { return strings.EqualFold(s, from) })
 }
 
 // loginServer is the server side of the LOGIN mechanism

@@ -50,27 +50,68 @@ type Server struct {
 	// TLSConfig holds the certificate for StartTLS and ImplicitTLS
 	// listeners.
 	TLSConfig *tls.Config
-	// Accounts may authenticate with AUTH PLAIN or LOGIN.
+	// Accounts may authenticate with AUTH PLAIN or LOGIN; with none, AUTH
+	// is not offered.
 	Accounts []Account
 	// AuthRequired refuses MAIL until the client has authenticated.
 	AuthRequired bool
 	// AllowInsecureAuth offers AUTH on connections without TLS.
 	AllowInsecureAuth bool
+	// AuthMechanisms are offered in this order: PLAIN and LOGIN by
+	// default.
+	AuthMechanisms []string
+	// RequireTLS refuses AUTH and MAIL before STARTTLS (Replies.MustStartTLS).
+	RequireTLS bool
+	// SenderDomains, when set, are the only domains MAIL FROM may use (an
+	// ISP relay's rule).
+	SenderDomains []string
+	// CheckSenderAtData refuses a sender the account may not use after the
+	// message instead of at MAIL FROM, as Exchange does.
+	CheckSenderAtData bool
 	// MaxMessageBytes is advertised with SIZE and enforced; 0 is no limit.
 	MaxMessageBytes int64
+	// MinTLSVersion, when set, answers a session whose TLS is older with
+	// Replies.OldTLS after the handshake and hangs up, as Microsoft's
+	// servers do (TLSConfig.MinVersion refuses the handshake itself).
+	MinTLSVersion uint16
+	// Replies are the refusals' words; unset ones are DefaultReplies'.
+	Replies Replies
+	// Faults override replies at chosen stages.
+	Faults []Fault
+	// Greylist refuses each new (client, sender, recipient) triplet with
+	// Replies.Greylisted until this long after it was first seen.
+	Greylist time.Duration
+	// RateLimit refuses MAIL beyond it with Replies.RateLimited.
+	RateLimit RateLimit
+	// Tarpit holds back the greeting and the replies to EHLO, AUTH, MAIL,
+	// RCPT and the end of data.
+	Tarpit time.Duration
+	// DisconnectAfter, when set, hangs up after this many bytes of message
+	// data, without a reply.
+	DisconnectAfter int64
 	// ReadTimeout bounds the wait for each command (RFC 5321 section
 	// 4.5.3.2.7 asks for at least 5 minutes) and for the TLS handshake.
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
+	// OnMessage, if set, is called with each message as it is stored,
+	// before the 250 reply.
+	OnMessage func(*Message)
+	// Keep bounds the messages kept for Messages (0: all), for servers
+	// that run for days.
+	Keep int
 
 	mu        sync.Mutex
 	listeners []net.Listener
 	active    map[*sessionConn]struct{}
 	sessions  []*Session
 	messages  []*Message
+	accepted  int
 	changed   chan struct{} // closed and replaced when a message arrives
 	closed    bool
 	wg        sync.WaitGroup
+	struck    []int // per fault: times it struck
+	greylist  map[string]time.Time
+	recent    []time.Time // rate limit window
 }
 
 // NewServer returns a server with the defaults: domain "localhost", no
@@ -82,8 +123,12 @@ func NewServer() *Server {
 		WriteTimeout: 5 * time.Minute,
 		active:       make(map[*sessionConn]struct{}),
 		changed:      make(chan struct{}),
+		greylist:     make(map[string]time.Time),
 	}
 }
+
+// replies returns the server's replies with the defaults filled in.
+func (s *Server) replies() Replies { return s.Replies.merge(DefaultReplies()) }
 
 // Serve accepts connections on l and serves each in its own goroutine until
 // l fails or the server is closed. After Close it returns nil.
@@ -99,6 +144,9 @@ func (s *Server) Serve(l net.Listener, mode Mode) error {
 		return ErrServerClosed
 	}
 	s.listeners = append(s.listeners, l)
+	if len(s.struck) < len(s.Faults) {
+		s.struck = append(s.struck, make([]int, len(s.Faults)-len(s.struck))...)
+	}
 	s.mu.Unlock()
 
 	for {
@@ -182,7 +230,7 @@ func (s *Server) Messages() []*Message {
 func (s *Server) WaitForMessages(ctx context.Context, n int) ([]*Message, error) {
 	for {
 		s.mu.Lock()
-		if len(s.messages) >= n {
+		if s.accepted >= n {
 			msgs := slices.Clone(s.messages)
 			s.mu.Unlock()
 			return msgs, nil
@@ -220,16 +268,32 @@ func (s *Server) Sessions() []Session {
 // store keeps a message; the caller answers 250 only after it returns.
 func (s *Server) store(sess *Session, m *Message) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	m.ID = len(s.messages) + 1
+	s.accepted++
+	m.ID = s.accepted
 	m.Session = sess.ID
 	if sess.TLS != nil {
 		t := *sess.TLS
 		m.TLS = &t
 	}
 	s.messages = append(s.messages, m)
+	if s.Keep > 0 && len(s.messages) > s.Keep {
+		s.messages = slices.Delete(s.messages, 0, len(s.messages)-s.Keep)
+	}
 	if !s.closed {
 		close(s.changed)
 		s.changed = make(chan struct{})
 	}
+	onMessage := s.OnMessage
+	s.mu.Unlock()
+	if onMessage != nil {
+		onMessage(m)
+	}
+}
+
+// Accepted returns how many messages the server has stored in all,
+// including those Keep has let go.
+func (s *Server) Accepted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accepted
 }

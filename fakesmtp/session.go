@@ -1,6 +1,7 @@
 package fakesmtp
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -8,6 +9,8 @@ import (
 	"io"
 	"log"
 	"net"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +65,15 @@ func (s *Server) note(sess *Session, format string, args ...any) {
 	s.addLine(sess, Line{At: time.Now(), Kind: Note, Text: fmt.Sprintf(format, args...)})
 }
 
+// say writes a reply of our own, outside go-smtp, and records it.
+func (s *Server) say(sess *Session, w io.Writer, r *smtp.SMTPError) {
+	text := formatReply(r)
+	w.Write([]byte(text))
+	for _, l := range strings.Split(strings.TrimSuffix(text, "\r\n"), "\r\n") {
+		s.addLine(sess, Line{At: time.Now(), Kind: Reply, Text: l})
+	}
+}
+
 // tlsConfig returns the server's TLS configuration with a hook that
 // records the negotiated parameters in the session.
 func (s *Server) tlsConfig(sess *Session) *tls.Config {
@@ -93,17 +105,32 @@ type sessionConn struct {
 	net.Conn
 	once sync.Once
 	done chan struct{}
-	// hangUp closes the connection after the next write: the reply that
-	// announces it.
+	// hangUp closes the connection once the next reply has been written:
+	// the reply that announces it (see transcript.reply).
 	hangUp atomic.Bool
+	// startTLS, when set, may answer a STARTTLS command in go-smtp's place
+	// (it has no hook there): it returns the reply, or nil to let go-smtp
+	// answer.
+	startTLS func() *smtp.SMTPError
 }
 
-func (c *sessionConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
+func (c *sessionConn) Read(p []byte) (int, error) {
+	for {
+		n, err := c.Conn.Read(p)
+		if n > 0 && c.startTLS != nil && bytes.EqualFold(p[:n], []byte("STARTTLS\r\n")) {
+			if r := c.startTLS(); r != nil {
+				continue // answered: read the client's next command
+			}
+		}
+		return n, err
+	}
+}
+
+// replied is told that a whole reply has been written.
+func (c *sessionConn) replied() {
 	if c.hangUp.Swap(false) {
 		c.Close()
 	}
-	return n, err
 }
 
 func (c *sessionConn) Close() error {
@@ -139,17 +166,40 @@ func (s *Server) serveSession(sess *Session, sc *sessionConn, mode Mode) {
 		}
 		conn = tc
 	}
+	if f, ok := s.fault(StageConnect, ""); ok {
+		if f.Reply != nil {
+			s.say(sess, conn, f.Reply)
+		}
+		s.note(sess, "hung up at the greeting (fault)")
+		conn.Close()
+		return
+	}
+	s.slow()
 
-	srv := smtp.NewServer(&backend{s: s, sess: sess, conn: sc})
+	srv := smtp.NewServer(&backend{s: s, sess: sess, conn: sc, mode: mode})
 	srv.Domain = s.Domain
 	srv.ReadTimeout = s.ReadTimeout
 	srv.WriteTimeout = s.WriteTimeout
 	srv.MaxMessageBytes = s.MaxMessageBytes
-	srv.AllowInsecureAuth = s.AllowInsecureAuth
-	srv.Debug = &transcript{add: func(l Line) { s.addLine(sess, l) }}
+	// The server's own policy decides when AUTH is allowed, with the
+	// preset's words; go-smtp would refuse it before TLS in its own.
+	srv.AllowInsecureAuth = true
+	srv.Debug = &transcript{add: func(l Line) { s.addLine(sess, l) }, replied: sc.replied}
 	srv.ErrorLog = log.New(io.Discard, "", 0)
 	if mode == StartTLS {
 		srv.TLSConfig = s.tlsConfig(sess)
+		sc.startTLS = func() *smtp.SMTPError {
+			f, ok := s.fault(StageSTARTTLS, "")
+			if !ok {
+				return nil
+			}
+			s.addLine(sess, Line{At: time.Now(), Kind: Command, Text: "STARTTLS"})
+			s.say(sess, sc.Conn, f.Reply)
+			if f.Hangup {
+				sc.Close()
+			}
+			return f.Reply
+		}
 	}
 	srv.Serve(&oneConnListener{conn: conn, done: sc.done, closed: make(chan struct{})})
 	srv.Shutdown(context.Background())
@@ -192,29 +242,96 @@ type backend struct {
 	s    *Server
 	sess *Session
 	conn *sessionConn
+	mode Mode
 }
 
 func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
-	b.s.mu.Lock()
+	s := b.s
+	s.slow()
+	s.mu.Lock()
 	b.sess.Helo = c.Hostname()
-	b.s.mu.Unlock()
-	return &session{s: b.s, sess: b.sess, conn: b.conn}, nil
+	s.mu.Unlock()
+	state, isTLS := c.TLSConnectionState()
+	if isTLS && s.MinTLSVersion != 0 && state.Version < s.MinTLSVersion {
+		b.conn.hangUp.Store(true)
+		return nil, s.replies().OldTLS
+	}
+	if f, ok := s.fault(StageEHLO, ""); ok {
+		b.conn.hangUp.Store(f.Hangup)
+		return nil, f.Reply
+	}
+	return &session{s: s, sess: b.sess, conn: b.conn, mode: b.mode, tls: isTLS}, nil
 }
 
 // session is go-smtp's view of one SMTP session (it starts again after
 // STARTTLS).
 type session struct {
-	s                  *Server
-	sess               *Session
-	conn               *sessionConn
-	authMech, authUser string
-	from               string
-	to                 []string
+	s       *Server
+	sess    *Session
+	conn    *sessionConn
+	mode    Mode
+	tls     bool
+	account *Account
+	mech    string
+	from    string
+	to      []string
 }
 
-func (ss *session) AuthMechanisms() []string { return []string{sasl.Plain, sasl.Login} }
+// slow holds a reply back for the tarpit's delay.
+func (s *Server) slow() {
+	if s.Tarpit > 0 {
+		time.Sleep(s.Tarpit)
+	}
+}
+
+// strike returns a fault's reply for the stage, if one strikes now.
+func (ss *session) strike(stage Stage, recipient string) error {
+	f, ok := ss.s.fault(stage, recipient)
+	if !ok {
+		return nil
+	}
+	if f.Hangup {
+		ss.conn.hangUp.Store(true)
+	}
+	return f.Reply
+}
+
+// authAllowed is the server's rule for AUTH in plain text.
+func (ss *session) authAllowed() bool {
+	return ss.tls || ss.s.AllowInsecureAuth
+}
+
+func (ss *session) AuthMechanisms() []string {
+	if !ss.authAllowed() || len(ss.s.Accounts) == 0 {
+		return nil
+	}
+	return ss.s.mechanisms()
+}
+
+func (s *Server) mechanisms() []string {
+	if len(s.AuthMechanisms) > 0 {
+		return s.AuthMechanisms
+	}
+	return []string{sasl.Plain, sasl.Login}
+}
 
 func (ss *session) Auth(mech string) (sasl.Server, error) {
+	s := ss.s
+	s.slow()
+	if err := ss.strike(StageAuth, ""); err != nil {
+		return nil, err
+	}
+	switch {
+	case len(s.Accounts) == 0:
+		return nil, s.replies().AuthUnavailable
+	case !ss.authAllowed() && ss.mode == StartTLS:
+		return nil, s.replies().MustStartTLS
+	case !ss.authAllowed():
+		return nil, s.replies().AuthUnavailable
+	}
+	if !slices.Contains(s.mechanisms(), mech) {
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
 	switch mech {
 	case sasl.Plain:
 		return sasl.NewPlainServer(func(identity, username, password string) error {
@@ -229,56 +346,104 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 }
 
 func (ss *session) login(mech, username, password string) error {
-	if err := ss.s.authenticate(username, password); err != nil {
+	a, err := ss.s.authenticate(username, password)
+	if err != nil {
 		return err
 	}
-	ss.authMech, ss.authUser = mech, username
+	ss.account, ss.mech = a, mech
 	ss.s.mu.Lock()
-	ss.sess.AuthMechanism, ss.sess.AuthUser = mech, username
+	ss.sess.AuthMechanism, ss.sess.AuthUser = mech, a.Username
 	ss.s.mu.Unlock()
 	return nil
 }
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
-	if ss.s.AuthRequired && ss.authUser == "" {
-		return ErrAuthRequired
+	s := ss.s
+	s.slow()
+	r := s.replies()
+	if err := ss.strike(StageMail, ""); err != nil {
+		return err
+	}
+	switch {
+	case s.RequireTLS && !ss.tls:
+		return r.MustStartTLS
+	case s.AuthRequired && ss.account == nil:
+		return r.AuthRequired
+	case !s.CheckSenderAtData && !ss.senderOwned(from):
+		return r.SenderNotOwned
+	case s.rateLimited():
+		ss.conn.hangUp.Store(true)
+		return r.RateLimited
 	}
 	ss.from, ss.to = from, nil
 	return nil
 }
 
+// senderOwned reports whether the session may send from the address.
+func (ss *session) senderOwned(from string) bool {
+	s := ss.s
+	if ss.account != nil && !ss.account.maySend(from) {
+		return false
+	}
+	return len(s.SenderDomains) == 0 || slices.ContainsFunc(s.SenderDomains, func(d string) bool {
+		return strings.EqualFold(d, from[strings.LastIndexByte(from, '@')+1:])
+	})
+}
+
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.s.slow()
+	if err := ss.strike(StageRcpt, to); err != nil {
+		return err
+	}
+	client, _, _ := net.SplitHostPort(ss.sess.Remote)
+	if ss.s.greylisted(client, ss.from, to) {
+		return ss.s.replies().Greylisted
+	}
 	ss.to = append(ss.to, to)
 	return nil
 }
 
-// ErrDataTimeout is the reply when the client stops sending in the middle
-// of a message: Gmail's words, and it hangs up.
-var ErrDataTimeout = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Timeout - closing connection."}
-
 func (ss *session) Data(r io.Reader) error {
-	raw, err := io.ReadAll(r)
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		ss.conn.hangUp.Store(true)
-		return ErrDataTimeout
+	s := ss.s
+	if s.DisconnectAfter > 0 {
+		io.CopyN(io.Discard, r, s.DisconnectAfter)
+		s.note(ss.sess, "hung up after %d bytes of message data (fault)", s.DisconnectAfter)
+		ss.conn.Close()
+		return io.ErrUnexpectedEOF
 	}
-	if err != nil {
+	raw, err := io.ReadAll(r)
+	s.slow()
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		ss.conn.hangUp.Store(true)
+		return s.replies().DataTimeout
+	case errors.Is(err, smtp.ErrDataTooLarge):
+		return s.replies().MessageTooBig
+	case err != nil:
 		return err
+	}
+	if err := ss.strike(StageData, ""); err != nil {
+		return err
+	}
+	if s.CheckSenderAtData && !ss.senderOwned(ss.from) {
+		return s.replies().SenderNotOwned
 	}
 	m := &Message{
 		Received:      time.Now(),
 		From:          ss.from,
-		To:            ss.to,
+		To:            slices.Clone(ss.to),
 		Raw:           raw,
-		AuthMechanism: ss.authMech,
-		AuthUser:      ss.authUser,
+		AuthMechanism: ss.mech,
+	}
+	if ss.account != nil {
+		m.AuthUser = ss.account.Username
 	}
 	m.Parts, err = parseParts(raw)
 	if err != nil {
 		m.ParseError = err.Error()
 	}
-	ss.s.store(ss.sess, m)
+	s.store(ss.sess, m)
 	return nil
 }
 

@@ -52,7 +52,8 @@ const Redacted = "[redacted]"
 // Message content is not kept here (the capture has it) but summarized, and
 // AUTH payloads are never stored: see Redacted.
 type transcript struct {
-	add func(Line) // appends to the session, under the server's lock
+	add     func(Line) // appends to the session, under the server's lock
+	replied func()     // told when a whole reply has gone out
 
 	client []byte // partial client line
 	server []byte // partial reply line
@@ -104,6 +105,11 @@ func (t *transcript) serverBytes(p []byte) {
 func (t *transcript) reply(line string) {
 	t.add(Line{At: time.Now(), Kind: Reply, Text: line})
 	code, final := replyCode(line)
+	if final && t.replied != nil {
+		// go-smtp writes to the connection before the Debug writer: the
+		// reply is out.
+		t.replied()
+	}
 	switch {
 	case code == 354:
 		t.inData = true

@@ -92,3 +92,11 @@ func TestClock(t *testing.T) {
 		}
 	}
 }
+
+func TestRenderIndentsMultiLineEntries(t *testing.T) {
+	r := &Record{Timeline: []Entry{{At: time.Second, Source: "cam", Text: "failed: 534 first line\n second line"}}}
+	want := "00:00:01.000  cam  failed: 534 first line\n                    second line\n"
+	if got := string(r.Render()); !strings.Contains(got, want) {
+		t.Errorf("multi-line entry rendered as:\n%s\nwant:\n%s", got, want)
+	}
+}

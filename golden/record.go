@@ -86,7 +86,13 @@ func (r *Record) Render() []byte {
 		srcWidth = max(srcWidth, len(e.Source))
 	}
 	for _, e := range tl {
-		fmt.Fprintf(&b, "%s  %-*s  %s\n", Clock(e.At), srcWidth, e.Source, e.Text)
+		lines := strings.Split(strings.TrimRight(e.Text, "\n"), "\n")
+		fmt.Fprintf(&b, "%s  %-*s  %s\n", Clock(e.At), srcWidth, e.Source, lines[0])
+		// A multi-line text (a device quoting a multi-line reply) goes on
+		// under its first line.
+		for _, l := range lines[1:] {
+			fmt.Fprintf(&b, "%*s  %s\n", len("00:00:00.000")+2+srcWidth, "", strings.TrimRight(l, "\r"))
+		}
 	}
 
 	b.WriteString("\n## messages\n")

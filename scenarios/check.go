@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"alertsim/fakesmtp"
 	"alertsim/netem"
 	"alertsim/sim/ui"
 )
@@ -78,8 +79,49 @@ func (l *loader) check(sc *Scenario) error {
 		if _, err := netip.ParseAddr(s.Address); err != nil {
 			return l.atPath(at+".address", fmt.Sprintf("%q is not an IP address", s.Address), "")
 		}
-		if len(s.Listen) == 0 {
-			return l.atPath(at, fmt.Sprintf("server %s listens on no port", s.Host), "add listen: [{port: 465, mode: implicit-tls}]")
+		if s.Preset != "" {
+			if _, ok := fakesmtp.LookupPreset(s.Preset); !ok {
+				return l.atPath(at+".preset", fmt.Sprintf("unknown server preset %q", s.Preset), "presets: "+strings.Join(fakesmtp.PresetNames(), ", "))
+			}
+		}
+		if len(s.Listen) == 0 && s.Preset == "" {
+			return l.atPath(at, fmt.Sprintf("server %s listens on no port", s.Host), "add listen: [{port: 465, mode: implicit-tls}], or a preset")
+		}
+		if s.Certificate != "" && !slices.Contains(certificates, s.Certificate) {
+			return l.atPath(at+".certificate", fmt.Sprintf("unknown certificate %q", s.Certificate), "certificates: "+strings.Join(certificates, ", "))
+		}
+		if _, ok := tlsVersions[s.MinTLS]; s.MinTLS != "" && !ok {
+			return l.atPath(at+".min_tls", fmt.Sprintf("unknown TLS version %q", s.MinTLS), "1.0, 1.1, 1.2 or 1.3")
+		}
+		if r := s.RateLimit; r != nil && (r.Messages <= 0 || r.Per <= 0) {
+			return l.atPath(at+".rate_limit", "a rate limit needs messages and per, both more than zero", "rate_limit: {messages: 10, per: 1h}")
+		}
+		if s.DisconnectAfter < 0 {
+			return l.atPath(at+".disconnect_after", "disconnect_after cannot be negative", "")
+		}
+		for j, a := range s.Accounts {
+			if a.Username == "" {
+				return l.atPath(fmt.Sprintf("%s.accounts[%d]", at, j), "an account needs a username", "")
+			}
+		}
+		for j, f := range s.Faults {
+			fat := fmt.Sprintf("%s.faults[%d]", at, j)
+			stage, ok := fakesmtp.ParseStage(f.Stage)
+			if !ok {
+				return l.atPath(fat+".stage", fmt.Sprintf("unknown stage %q", f.Stage), "stages: "+strings.Join(fakesmtp.Stages(), ", "))
+			}
+			if (f.Code != 0 || stage != fakesmtp.StageConnect) && (f.Code < 400 || f.Code > 599) {
+				return l.atPath(fat, fmt.Sprintf("a fault's code must be a 4xx or 5xx reply, not %d", f.Code), "code: 451, enhanced: 4.3.0, text: ...")
+			}
+			if f.Enhanced != "" && !validEnhanced(f.Enhanced, f.Code) {
+				return l.atPath(fat+".enhanced", fmt.Sprintf("%q is not an enhanced status code for a %d reply", f.Enhanced, f.Code), "class.subject.detail, the class matching the code: 5.1.1 for 550")
+			}
+			if f.Recipient != "" && stage != fakesmtp.StageRcpt {
+				return l.atPath(fat+".recipient", "only a rcpt fault has a recipient", "")
+			}
+			if f.Times < 0 {
+				return l.atPath(fat+".times", "times cannot be negative", "")
+			}
 		}
 		for j, ln := range s.Listen {
 			if ln.Port < 1 || ln.Port > 65535 {
@@ -215,4 +257,15 @@ func (l *loader) checkDNS(sc *Scenario) error {
 		}
 	}
 	return nil
+}
+
+// validEnhanced checks an enhanced status code (RFC 3463) against its reply
+// code: same class, numbers in range.
+func validEnhanced(e string, code int) bool {
+	var class, subject, detail int
+	if n, err := fmt.Sscanf(e, "%d.%d.%d", &class, &subject, &detail); err != nil || n != 3 {
+		return false
+	}
+	return class == code/100 && subject >= 0 && subject <= 999 && detail >= 0 && detail <= 999 &&
+		e == fmt.Sprintf("%d.%d.%d", class, subject, detail)
 }

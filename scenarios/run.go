@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"cmp"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -21,12 +20,6 @@ import (
 	"alertsim/netem"
 	"alertsim/sim/alert"
 )
-
-var modes = map[string]fakesmtp.Mode{
-	"plain":        fakesmtp.Plain,
-	"starttls":     fakesmtp.StartTLS,
-	"implicit-tls": fakesmtp.ImplicitTLS,
-}
 
 // Options change how a scenario runs.
 type Options struct {
@@ -188,38 +181,6 @@ type runningServer struct {
 	n    int
 }
 
-func startServer(n *netem.Network, ca *fakesmtp.CA, spec Server) (*runningServer, error) {
-	host, err := n.AddHost(netem.HostConfig{Name: spec.Host, Addrs: []netip.Addr{netip.MustParseAddr(spec.Address)}})
-	if err != nil {
-		return nil, err
-	}
-	cert, err := ca.Issue(fakesmtp.CertOptions{Hosts: []string{spec.Host}})
-	if err != nil {
-		return nil, err
-	}
-	srv := fakesmtp.NewServer()
-	srv.Domain = spec.Host
-	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-	for _, a := range spec.Accounts {
-		srv.Accounts = append(srv.Accounts, fakesmtp.Account{Username: a.Username, Password: a.Password})
-	}
-	srv.AuthRequired = len(spec.Accounts) > 0
-	if spec.AuthRequired != nil {
-		srv.AuthRequired = *spec.AuthRequired
-	}
-	rs := &runningServer{spec: spec, srv: srv, errc: make(chan error, len(spec.Listen))}
-	for _, ln := range spec.Listen {
-		l, err := host.Listen("tcp", fmt.Sprintf(":%d", ln.Port))
-		if err != nil {
-			srv.Close()
-			return nil, err
-		}
-		rs.n++
-		go func() { rs.errc <- srv.Serve(l, modes[ln.Mode]) }()
-	}
-	return rs, nil
-}
-
 func (s *runningServer) close(t *testing.T) {
 	s.srv.Close()
 	for range s.n {
@@ -284,11 +245,7 @@ func record(sc *Scenario, root uint64, start time.Time, tl *timeline, dev device
 		rec.Header = append(rec.Header, golden.Field{Name: "device dns", Value: dns})
 	}
 	for _, s := range servers {
-		var ls []string
-		for _, l := range s.spec.Listen {
-			ls = append(ls, fmt.Sprintf("%d %s", l.Port, l.Mode))
-		}
-		rec.Header = append(rec.Header, golden.Field{Name: "server", Value: fmt.Sprintf("%s at %s, listening on %s", s.spec.Host, s.spec.Address, strings.Join(ls, ", "))})
+		rec.Header = append(rec.Header, golden.Field{Name: "server", Value: s.spec.describe()})
 	}
 	rec.Header = append(rec.Header, golden.Field{Name: "duration", Value: sc.Duration.String()})
 

@@ -138,12 +138,35 @@ type Server struct {
 	Host string `yaml:"host"`
 	// Address defaults to 203.0.113.10, .11, ... in the order of servers.
 	Address string `yaml:"address"`
+	// Preset makes it answer like a kind of real server: gmail-like,
+	// outlook-like, isp-relay, legacy-plain. Its ports are the default
+	// listeners, and the keys below override its rules.
+	Preset string `yaml:"preset"`
 	// Listen lists the ports and how each speaks.
-	Listen   []Listener `yaml:"listen"`
-	Accounts []Account  `yaml:"accounts"`
-	// AuthRequired refuses MAIL before AUTH (default true when there are
-	// accounts).
+	Listen []Listener `yaml:"listen"`
+	// Certificate is valid (default), self-signed, expired or wrong-name.
+	Certificate string `yaml:"certificate"`
+	// MinTLS refuses TLS handshakes older than this version ("1.2").
+	MinTLS   string    `yaml:"min_tls"`
+	Accounts []Account `yaml:"accounts"`
+	// AuthRequired refuses MAIL before AUTH (default: the preset's, or
+	// true when there are accounts).
 	AuthRequired *bool `yaml:"auth_required"`
+	// RequireTLS refuses AUTH and MAIL before STARTTLS.
+	RequireTLS *bool `yaml:"require_tls"`
+	// AllowPlainAuth offers AUTH without TLS.
+	AllowPlainAuth *bool `yaml:"allow_plain_auth"`
+	// SenderDomains are the only domains MAIL FROM may use.
+	SenderDomains   []string `yaml:"sender_domains"`
+	MaxMessageBytes *int64   `yaml:"max_message_bytes"`
+	// Greylist refuses each new client, sender and recipient for this long.
+	Greylist  *Duration  `yaml:"greylist"`
+	RateLimit *RateLimit `yaml:"rate_limit"`
+	// Tarpit holds back each reply.
+	Tarpit *Duration `yaml:"tarpit"`
+	// DisconnectAfter hangs up after this many bytes of message data.
+	DisconnectAfter int64         `yaml:"disconnect_after"`
+	Faults          []ServerFault `yaml:"faults"`
 }
 
 // Listener is one port of a server.
@@ -155,8 +178,37 @@ type Listener struct {
 
 // Account is a mailbox on a server.
 type Account struct {
-	Username string `yaml:"username"`
-	Password string `yaml:"password"`
+	Username            string   `yaml:"username"`
+	Password            string   `yaml:"password"`
+	AppPasswords        []string `yaml:"app_passwords"`
+	RevokedAppPasswords []string `yaml:"revoked_app_passwords"`
+	// TwoFactor refuses the account password: only app passwords work.
+	TwoFactor bool `yaml:"two_factor"`
+	// Senders are the addresses the account may send from.
+	Senders []string `yaml:"senders"`
+}
+
+// RateLimit allows Messages messages in any window of Per.
+type RateLimit struct {
+	Messages int      `yaml:"messages"`
+	Per      Duration `yaml:"per"`
+}
+
+// ServerFault replaces the server's reply at a stage of the dialogue.
+type ServerFault struct {
+	// Stage is connect, ehlo, starttls, auth, mail, rcpt or data.
+	Stage string `yaml:"stage"`
+	// Code, Enhanced and Text are the reply ("550", "5.1.1", "..."). A
+	// connect fault without a code hangs up without a word.
+	Code     int    `yaml:"code"`
+	Enhanced string `yaml:"enhanced"`
+	Text     string `yaml:"text"`
+	// Recipient limits a rcpt fault to one address.
+	Recipient string `yaml:"recipient"`
+	// Times is how often it strikes (default: every time).
+	Times int `yaml:"times"`
+	// Hangup closes the connection after the reply.
+	Hangup bool `yaml:"hangup"`
 }
 
 // Trigger is an event on the device at a point of the timeline.

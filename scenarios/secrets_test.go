@@ -59,15 +59,22 @@ func secretsOf(t *testing.T, data []byte) []string {
 			if !ok {
 				return
 			}
-			v, ok := mv.Value.(*ast.StringNode)
-			if !ok || v.Value == "" {
-				return
+			var values []string
+			switch v := mv.Value.(type) {
+			case *ast.StringNode:
+				values = []string{v.Value}
+			case *ast.SequenceNode:
+				for _, item := range v.Values {
+					if sv, ok := item.(*ast.StringNode); ok {
+						values = append(values, sv.Value)
+					}
+				}
 			}
 			switch mv.Key.String() {
-			case "password":
-				passwords = append(passwords, v.Value)
+			case "password", "app_passwords", "revoked_app_passwords":
+				passwords = append(passwords, values...)
 			case "username":
-				users = append(users, v.Value)
+				users = append(users, values...)
 			}
 		}), doc)
 	}

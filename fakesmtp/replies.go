@@ -1,0 +1,125 @@
+package fakesmtp
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Replies are the answers the server gives when it refuses something. A
+// device acts on the code and shows the text, so a preset copies both from
+// the provider it imitates. Replies to what succeeds, the greeting and the
+// EHLO banner are go-smtp's own (with the server's Domain).
+type Replies struct {
+	// AuthFailed answers a wrong user name or password.
+	AuthFailed *smtp.SMTPError
+	// AppPasswordRequired answers the account password of an account with
+	// two-step verification.
+	AppPasswordRequired *smtp.SMTPError
+	// AuthRequired answers MAIL before AUTH when authentication is required.
+	AuthRequired *smtp.SMTPError
+	// AuthUnavailable answers AUTH where the server offers none.
+	AuthUnavailable *smtp.SMTPError
+	// MustStartTLS answers AUTH or MAIL in plain text where TLS is required.
+	MustStartTLS *smtp.SMTPError
+	// SenderNotOwned answers MAIL FROM an address the account may not use.
+	SenderNotOwned *smtp.SMTPError
+	// MessageTooBig answers a message over the size limit.
+	MessageTooBig *smtp.SMTPError
+	// RateLimited answers MAIL once the rate limit is reached; the server
+	// then hangs up.
+	RateLimited *smtp.SMTPError
+	// Greylisted answers RCPT while a sender, recipient and client address
+	// are still greylisted.
+	Greylisted *smtp.SMTPError
+	// DataTimeout answers when the client stops sending mid-message; the
+	// server then hangs up.
+	DataTimeout *smtp.SMTPError
+	// OldTLS answers, after the handshake, a session whose TLS version is
+	// below the server's minimum; the server then hangs up.
+	OldTLS *smtp.SMTPError
+	// TryLater is the banner of a connection the server refuses (a
+	// greeting fault, the first connections failing).
+	TryLater *smtp.SMTPError
+}
+
+// NewReply builds an SMTP reply. A text of several lines becomes a multi-line
+// reply; every line carries the enhanced code, as Gmail's do.
+func NewReply(code int, enhanced string, text string) *smtp.SMTPError {
+	ec := smtp.NoEnhancedCode
+	if enhanced != "" {
+		var a, b, c int
+		if _, err := fmt.Sscanf(enhanced, "%d.%d.%d", &a, &b, &c); err == nil {
+			ec = smtp.EnhancedCode{a, b, c}
+		}
+	}
+	lines := strings.Split(text, "\n")
+	if ec != smtp.NoEnhancedCode {
+		// go-smtp prefixes the enhanced code on the last line only.
+		for i := range lines[:len(lines)-1] {
+			lines[i] = enhanced + " " + lines[i]
+		}
+	}
+	return &smtp.SMTPError{Code: code, EnhancedCode: ec, Message: strings.Join(lines, "\n")}
+}
+
+// DefaultReplies are a Postfix-like server's.
+func DefaultReplies() Replies {
+	return Replies{
+		AuthFailed:          NewReply(535, "5.7.8", "Error: authentication failed"),
+		AppPasswordRequired: NewReply(535, "5.7.8", "Error: authentication failed"),
+		AuthRequired:        NewReply(530, "5.7.0", "Authentication required"),
+		AuthUnavailable:     NewReply(503, "5.5.1", "Error: authentication not enabled"),
+		MustStartTLS:        NewReply(530, "5.7.0", "Must issue a STARTTLS command first"),
+		SenderNotOwned:      NewReply(553, "5.7.1", "Sender address rejected: not owned by user"),
+		MessageTooBig:       NewReply(552, "5.3.4", "Message size exceeds fixed limit"),
+		RateLimited:         NewReply(421, "4.7.0", "Error: too many messages, try again later"),
+		Greylisted:          NewReply(450, "4.2.0", "Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/"),
+		DataTimeout:         NewReply(421, "4.4.2", "Error: timeout exceeded"),
+		OldTLS:              NewReply(421, "4.7.0", "TLS version not accepted"),
+		TryLater:            NewReply(421, "4.3.2", "Service not available, closing transmission channel"),
+	}
+}
+
+// merge fills the replies r leaves unset from d.
+func (r Replies) merge(d Replies) Replies {
+	pick := func(a, b *smtp.SMTPError) *smtp.SMTPError {
+		if a != nil {
+			return a
+		}
+		return b
+	}
+	return Replies{
+		AuthFailed:          pick(r.AuthFailed, d.AuthFailed),
+		AppPasswordRequired: pick(r.AppPasswordRequired, d.AppPasswordRequired),
+		AuthRequired:        pick(r.AuthRequired, d.AuthRequired),
+		AuthUnavailable:     pick(r.AuthUnavailable, d.AuthUnavailable),
+		MustStartTLS:        pick(r.MustStartTLS, d.MustStartTLS),
+		SenderNotOwned:      pick(r.SenderNotOwned, d.SenderNotOwned),
+		MessageTooBig:       pick(r.MessageTooBig, d.MessageTooBig),
+		RateLimited:         pick(r.RateLimited, d.RateLimited),
+		Greylisted:          pick(r.Greylisted, d.Greylisted),
+		DataTimeout:         pick(r.DataTimeout, d.DataTimeout),
+		OldTLS:              pick(r.OldTLS, d.OldTLS),
+		TryLater:            pick(r.TryLater, d.TryLater),
+	}
+}
+
+// formatReply renders a reply as it appears on the wire, lines joined by
+// CRLF.
+func formatReply(e *smtp.SMTPError) string {
+	lines := strings.Split(e.Message, "\n")
+	var b strings.Builder
+	for i, l := range lines {
+		sep := "-"
+		if i == len(lines)-1 {
+			sep = " "
+			if e.EnhancedCode != smtp.NoEnhancedCode && e.EnhancedCode != smtp.EnhancedCodeNotSet {
+				l = fmt.Sprintf("%d.%d.%d %s", e.EnhancedCode[0], e.EnhancedCode[1], e.EnhancedCode[2], l)
+			}
+		}
+		fmt.Fprintf(&b, "%d%s%s\r\n", e.Code, sep, l)
+	}
+	return b.String()
+}
