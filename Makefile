@@ -5,14 +5,28 @@ GO      ?= go
 BUILD   := build
 RUNNER  := $(BUILD)/scenarios.test
 
-.PHONY: all test demo replay golden fuzz vet runner clean
+.PHONY: all test tools demo replay golden fuzz vet runner clean
 
 all: test
 
-## test: vet, format check, and every test with the race detector; JUnit XML in build/junit.xml
-test: vet
+## test: vet, format check, every test with the race detector, then the full-size
+## loopback load test without it; JUnit XML in build/
+test: tools vet
 	@mkdir -p $(BUILD)
 	$(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/junit.xml -- -race ./...
+	$(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/junit-load.xml -- -count=1 -run '^TestLoopbackLoad$$' ./fakesmtp
+
+# Real SMTP clients the interoperability tests talk to, from Debian's
+# packages, installed when missing.
+TOOLS := swaks
+tools:
+	@missing=""; for t in $(TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
+		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq $$missing >/dev/null \
+		|| { echo "could not install$$missing: install it (apt-get install$$missing) and run make test again"; exit 1; }; \
+	fi
 
 vet:
 	$(GO) vet ./...
@@ -37,9 +51,10 @@ replay: runner
 golden:
 	$(GO) test ./scenarios -run '^TestScenarios$$' -update
 
-## fuzz: fuzz the scenario loader for a minute
+## fuzz: fuzz the scenario loader for a minute and an SMTP session for 30 seconds
 fuzz:
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s
+	$(GO) test ./fakesmtp -run '^$$' -fuzz '^FuzzSession$$' -fuzztime 30s
 
 clean:
 	rm -rf $(BUILD)

@@ -22,8 +22,11 @@ import (
 type Message struct {
 	// ID counts accepted messages from 1, in order of acceptance.
 	ID int
-	// Session is the ID of the session that delivered it.
+	// Session is the ID of the session that delivered it; Remote is the
+	// client's address and Helo the name it gave.
 	Session  int
+	Remote   string
+	Helo     string
 	Received time.Time
 	// From and To are the envelope (MAIL FROM and accepted RCPT TO).
 	From string

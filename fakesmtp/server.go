@@ -270,7 +270,7 @@ func (s *Server) store(sess *Session, m *Message) {
 	s.mu.Lock()
 	s.accepted++
 	m.ID = s.accepted
-	m.Session = sess.ID
+	m.Session, m.Remote, m.Helo = sess.ID, sess.Remote, sess.Helo
 	if sess.TLS != nil {
 		t := *sess.TLS
 		m.TLS = &t

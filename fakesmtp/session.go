@@ -365,6 +365,8 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 		return err
 	}
 	switch {
+	case !wellFormed(from):
+		return errBadSender
 	case s.RequireTLS && !ss.tls:
 		return r.MustStartTLS
 	case s.AuthRequired && ss.account == nil:
@@ -377,6 +379,17 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	}
 	ss.from, ss.to = from, nil
 	return nil
+}
+
+// Postfix's words for addresses that are not addresses (RFC 5321 section
+// 4.1.2 allows no control characters, spaces or NUL in a path).
+var (
+	errBadSender    = NewReply(501, "5.1.7", "Bad sender address syntax")
+	errBadRecipient = NewReply(501, "5.1.3", "Bad recipient address syntax")
+)
+
+func wellFormed(addr string) bool {
+	return !strings.ContainsFunc(addr, func(r rune) bool { return r <= ' ' || r == 0x7f })
 }
 
 // senderOwned reports whether the session may send from the address.
@@ -394,6 +407,9 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	ss.s.slow()
 	if err := ss.strike(StageRcpt, to); err != nil {
 		return err
+	}
+	if !wellFormed(to) || to == "" {
+		return errBadRecipient
 	}
 	client, _, _ := net.SplitHostPort(ss.sess.Remote)
 	if ss.s.greylisted(client, ss.from, to) {

@@ -6,6 +6,7 @@
 //	alertsim list [DIR]          list the scenarios under DIR (default ./scenarios)
 //	alertsim validate FILE...    check scenario files, reporting problems as file:line:col
 //	alertsim profiles            list the network profiles and where their figures come from
+//	alertsim serve [flags]       a fake SMTP server on real sockets, for a device on the bench
 //
 // Playing scenarios needs virtual time, which only exists inside a test
 // binary: use `make demo` and `make replay SCENARIO=file`.
@@ -26,6 +27,7 @@ var commands = []command{
 	{"list", "[DIR]", "list the scenarios under DIR (default ./scenarios)", list},
 	{"validate", "FILE...", "check scenario files, reporting problems as file:line:col", validate},
 	{"profiles", "", "list the network profiles and where their figures come from", profiles},
+	{"serve", "[flags]", "a fake SMTP server on real sockets, for a device on the bench", serve},
 }
 
 func main() {

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"io"
+	"net/smtp"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// served is a running `alertsim serve`, in this process.
+type served struct {
+	ports map[string]string // "smtp" -> "127.0.0.1:40001"
+	dir   string
+	lines chan string // what it prints, after the start-up lines
+	stop  func() int
+}
+
+var listening = regexp.MustCompile(`^(\w+) +listening on (\S+) `)
+
+func startServe(t *testing.T, extra ...string) *served {
+	t.Helper()
+	dir := t.TempDir()
+	args := append([]string{"-smtp", "0", "-submission", "0", "-submissions", "0", "-dir", dir}, extra...)
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- serveUntil(ctx, args, pw, pw)
+		pw.Close()
+	}()
+	s := &served{ports: map[string]string{}, dir: dir, lines: make(chan string, 100)}
+	scan := bufio.NewScanner(pr)
+	for scan.Scan() {
+		line := scan.Text()
+		if m := listening.FindStringSubmatch(line); m != nil {
+			s.ports[m[1]] = m[2]
+		}
+		if strings.HasPrefix(line, "CA certificate") {
+			break
+		}
+		if strings.HasPrefix(line, "alertsim serve:") {
+			t.Fatal(line)
+		}
+	}
+	go func() {
+		for scan.Scan() {
+			s.lines <- scan.Text()
+		}
+		close(s.lines)
+	}()
+	var once sync.Once
+	code := 0
+	s.stop = func() int {
+		once.Do(func() {
+			cancel()
+			code = <-done
+		})
+		return code
+	}
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
+// eml returns the messages written to the directory, the Received line
+// cut off, in order.
+func (s *served) eml(t *testing.T) [][]byte {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(s.dir, "*.eml"))
+	slices.Sort(files)
+	var out [][]byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(b), "Received: from ") {
+			t.Errorf("%s does not start with a Received line", f)
+		}
+		// The Received field and its two folded lines.
+		for range 3 {
+			b = b[strings.Index(string(b), "\r\n")+2:]
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// requireTool finds a real client to test against. make test installs
+// them; in CI a missing one is a failure, never a silent skip.
+func requireTool(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is not installed; make test installs it (apt-get install %s)", name, name)
+	}
+	t.Skipf("%s is not installed; make test installs it (apt-get install %s)", name, name)
+	return ""
+}
+
+const (
+	benchUser     = "camera"
+	benchPassword = "bench-secret"
+)
+
+// message is what the client sends; swaks ends the data with CRLF, so the
+// file leaves it out and the server stores message + "\r\n".
+const message = "From: camera@example.com\r\nTo: owner@example.com\r\nSubject: bench test\r\n\r\nMotion at the gate.\r\n.a line that starts with a dot"
+
+func TestServeWithSwaks(t *testing.T) {
+	swaks := requireTool(t, "swaks")
+	s := startServe(t, "-user", benchUser, "-password", benchPassword)
+	data := filepath.Join(t.TempDir(), "message.eml")
+	os.WriteFile(data, []byte(message), 0o644)
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // in the line serve prints
+	}{
+		{"submission: STARTTLS and AUTH LOGIN", []string{"--port", port(s.ports["submission"]), "--tls", "--auth", "LOGIN", "--auth-user", benchUser, "--auth-password", benchPassword}, "TLS 1.3, AUTH LOGIN camera"},
+		{"submissions: implicit TLS and AUTH PLAIN", []string{"--port", port(s.ports["submissions"]), "--tls-on-connect", "--auth", "PLAIN", "--auth-user", benchUser, "--auth-password", benchPassword}, "TLS 1.3, AUTH PLAIN camera"},
+		{"smtp: plain", []string{"--port", port(s.ports["smtp"])}, "bytes -> "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			args := append([]string{"--server", "127.0.0.1", "--from", "camera@example.com", "--to", "owner@example.com", "--data", data}, tc.args...)
+			out, err := exec.CommandContext(ctx, swaks, args...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("swaks: %v\n%s", err, out)
+			}
+			line := <-s.lines
+			if !strings.Contains(line, tc.want) || !strings.Contains(line, "<camera@example.com> -> <owner@example.com>") {
+				t.Errorf("serve printed %q, want it to mention %q", line, tc.want)
+			}
+		})
+	}
+	if code := s.stop(); code != 0 {
+		t.Errorf("serve exited %d", code)
+	}
+	msgs := s.eml(t)
+	if len(msgs) != 3 {
+		t.Fatalf("%d messages in -dir, want 3", len(msgs))
+	}
+	for i, m := range msgs {
+		if string(m) != message+"\r\n" {
+			t.Errorf("message %d differs from what swaks sent:\n%q\nwant\n%q", i+1, m, message+"\r\n")
+		}
+	}
+	assertNoCredentials(t, s.dir)
+}
+
+func port(addr string) string { return addr[strings.LastIndexByte(addr, ':')+1:] }
+
+// TestServeWithNetSMTP sends with Go's net/smtp client, which verifies the
+// server's certificate against the CA serve writes to -dir.
+func TestServeWithNetSMTP(t *testing.T) {
+	s := startServe(t, "-user", benchUser, "-password", benchPassword)
+	pem, err := os.ReadFile(filepath.Join(s.dir, "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pem) {
+		t.Fatal("ca.pem holds no certificate")
+	}
+	c, err := smtp.Dial(s.ports["submission"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.StartTLS(&tls.Config{ServerName: "localhost", RootCAs: roots}); err != nil {
+		t.Fatalf("STARTTLS with a verified certificate: %v", err)
+	}
+	if err := c.Auth(smtp.PlainAuth("", benchUser, benchPassword, "127.0.0.1")); err != nil {
+		t.Fatal(err)
+	}
+	c.Mail("camera@example.com")
+	c.Rcpt("owner@example.com")
+	w, _ := c.Data()
+	io.WriteString(w, message+"\r\n")
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.Quit()
+	<-s.lines
+	s.stop()
+	if msgs := s.eml(t); len(msgs) != 1 || string(msgs[0]) != message+"\r\n" {
+		t.Errorf("stored %q", msgs)
+	}
+	assertNoCredentials(t, s.dir)
+}
+
+// TestServeRequiresLoginOnSubmission: with an account, the submission
+// ports refuse mail without its login; the plain port takes it.
+func TestServeRequiresLoginOnSubmission(t *testing.T) {
+	s := startServe(t, "-user", benchUser, "-password", benchPassword)
+	c, err := smtp.Dial(s.ports["submission"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.StartTLS(&tls.Config{InsecureSkipVerify: true})
+	if err := c.Mail("camera@example.com"); err == nil || !strings.HasPrefix(err.Error(), "530") {
+		t.Errorf("MAIL without login on submission: %v, want 530", err)
+	}
+	c.Close()
+	if err := smtp.SendMail(s.ports["smtp"], nil, "camera@example.com", []string{"owner@example.com"}, []byte(message+"\r\n")); err != nil {
+		t.Errorf("plain port: %v", err)
+	}
+}
+
+func assertNoCredentials(t *testing.T, dir string) {
+	t.Helper()
+	b64 := base64.StdEncoding.EncodeToString
+	secrets := []string{benchPassword, b64([]byte(benchPassword)), b64([]byte("\x00" + benchUser + "\x00" + benchPassword)), b64([]byte(benchUser))}
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		for _, secret := range secrets {
+			if strings.Contains(string(b), secret) {
+				t.Errorf("%s contains a credential", f)
+			}
+		}
+	}
+}
+
+func TestServeBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-user", "x"},
+		{"-preset", "aol-like"},
+		{"-smtp", "-1", "-submission", "-1", "-submissions", "-1"},
+		{"stray"},
+	} {
+		if code := serveUntil(context.Background(), args, io.Discard, io.Discard); code != 2 {
+			t.Errorf("serve %q exited %d, want 2", args, code)
+		}
+	}
+}
+
+// TestServeExitsOnInterrupt runs the real command in a child process and
+// stops it with SIGINT, as Ctrl-C does.
+func TestServeExitsOnInterrupt(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "ALERTSIM_MAIN=serve -smtp 0 -submission 0 -submissions 0")
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	scan := bufio.NewScanner(stdout)
+	for scan.Scan() && !strings.HasPrefix(scan.Text(), "messages are kept in memory") {
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	var rest strings.Builder
+	for scan.Scan() {
+		rest.WriteString(scan.Text() + "\n")
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve after SIGINT: %v", err)
+	}
+	if !strings.Contains(rest.String(), "stopped after 0 message(s)") {
+		t.Errorf("output after SIGINT: %q", rest.String())
+	}
+}
+
+// TestMain lets a test run the command itself in a child process.
+func TestMain(m *testing.M) {
+	if args := os.Getenv("ALERTSIM_MAIN"); args != "" {
+		os.Exit(run(strings.Fields(args), os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package fakesmtp_test
+
+const raceDetector = false
