@@ -16,11 +16,13 @@ test: tools vet
 	$(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/junit.xml -- -race ./...
 	$(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/junit-load.xml -- -count=1 -run '^TestLoopbackLoad$$' ./fakesmtp
 
-# Real SMTP clients the interoperability tests talk to, from Debian's
-# packages, installed when missing.
-TOOLS := swaks
+# Real SMTP peers the interoperability tests talk to, from Debian's
+# packages, installed when missing: swaks (a client) and aiosmtpd (a server,
+# for Debian's own python3).
 tools:
-	@missing=""; for t in $(TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	@missing=""; \
+	command -v swaks >/dev/null || missing="$$missing swaks"; \
+	/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing="$$missing python3-aiosmtpd"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing"; \
 		if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \

@@ -36,8 +36,10 @@ type Result struct {
 	// Alerts the device raised, how many of them were delivered, and the
 	// delivery attempts it made in all.
 	Alerts, Delivered, Attempts int
-	// Messages is how many messages the servers accepted.
+	// Messages is how many messages the servers accepted; Captured has
+	// them, in order of reception.
 	Messages int
+	Captured []*fakesmtp.Message
 	// Failures lists the failure classes of the alerts not delivered.
 	Failures []alert.Class
 	// Checks are the scenario's expectations and whether the run met
@@ -295,6 +297,9 @@ func record(sc *Scenario, root uint64, start time.Time, tl *timeline, dev device
 		return a.Message.Received.Compare(b.Message.Received)
 	})
 	res.Messages = len(rec.Messages)
+	for _, c := range rec.Messages {
+		res.Captured = append(res.Captured, c.Message)
+	}
 	res.Record = rec.Render()
 
 	if want := sc.Expect.Delivered; want != nil {

@@ -7,6 +7,7 @@
 //	alertsim validate FILE...    check scenario files, reporting problems as file:line:col
 //	alertsim profiles            list the network profiles and where their figures come from
 //	alertsim serve [flags]       a fake SMTP server on real sockets, for a device on the bench
+//	alertsim send SETTINGS.yaml  one alert through a real server, with the device's pipeline
 //
 // Playing scenarios needs virtual time, which only exists inside a test
 // binary: use `make demo` and `make replay SCENARIO=file`.
@@ -28,6 +29,7 @@ var commands = []command{
 	{"validate", "FILE...", "check scenario files, reporting problems as file:line:col", validate},
 	{"profiles", "", "list the network profiles and where their figures come from", profiles},
 	{"serve", "[flags]", "a fake SMTP server on real sockets, for a device on the bench", serve},
+	{"send", "SETTINGS", "one alert through a real server, with the device's pipeline", send},
 }
 
 func main() {

@@ -80,7 +80,16 @@ func Compose(a Alert) ([]byte, error) {
 	h.SetAddressList("To", to)
 	h.SetAddressList("From", []*mail.Address{{Name: a.FromName, Address: a.FromAddress}})
 
+	// One allocation of the final size: base64 is 4 bytes for 3, and 78
+	// for each 76 with the line ends. A burst of 4 MP snapshots is
+	// several megabytes; growing by doubling would copy it over and over.
+	size := 4096 + len(a.Text)*3
+	for _, att := range a.Attachments {
+		encoded := (len(att.Data) + 2) / 3 * 4
+		size += 1024 + encoded + (encoded/76+1)*2
+	}
 	var buf bytes.Buffer
+	buf.Grow(size)
 	w, err := message.CreateWriter(&buf, h.Header)
 	if err != nil {
 		return nil, fmt.Errorf("alert: composing: %w", err)
@@ -125,6 +134,16 @@ func writePart(w *message.Writer, h message.Header, body []byte) error {
 		return err
 	}
 	return pw.Close()
+}
+
+// SubjectWithTime cuts a subject to limit characters and appends the time
+// as ":YYYYMMDDhhmmssmmm" (24-hour, milliseconds), as BB-series cameras do:
+// "CameraNotification:20090618173020500".
+func SubjectWithTime(subject string, limit int, t time.Time) string {
+	if r := []rune(subject); limit > 0 && len(r) > limit {
+		subject = string(r[:limit])
+	}
+	return fmt.Sprintf("%s:%s%03d", subject, t.Format("20060102150405"), t.Nanosecond()/int(time.Millisecond))
 }
 
 // crlf turns bare line feeds into CRLF, as RFC 5322 requires.

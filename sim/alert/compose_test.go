@@ -2,11 +2,14 @@ package alert
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-message"
+
+	"alertsim/internal/mailcheck"
 )
 
 func sampleAlert() Alert {
@@ -107,6 +110,38 @@ func TestExpandSubject(t *testing.T) {
 	} {
 		if got := ExpandSubject(template, vars); got != want {
 			t.Errorf("ExpandSubject(%q) = %q, want %q", template, got, want)
+		}
+	}
+}
+
+// TestComposedBurstReadsBackExactly: a burst of five snapshots reads back,
+// through the standard library and go-message, to the very bytes composed.
+func TestComposedBurstReadsBackExactly(t *testing.T) {
+	a := sampleAlert()
+	a.Attachments = nil
+	for i := range 5 {
+		data := make([]byte, 10_000+i*3001) // lengths 0, 1 and 2 mod 3
+		for j := range data {
+			data[j] = byte(j*7 + i)
+		}
+		a.Attachments = append(a.Attachments, Attachment{Name: fmt.Sprintf("snap%d.jpg", i+1), ContentType: "image/jpeg", Data: data})
+	}
+	a.Attachments = append(a.Attachments, Attachment{Name: "system.log", ContentType: "text/plain", Data: []byte("line one\nline two\n")})
+	raw, err := Compose(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, err := mailcheck.Check(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(parts) != 1+len(a.Attachments) || !strings.Contains(string(parts[0].Body), "Event: Motion Detected") {
+		t.Fatalf("parts: %d", len(parts))
+	}
+	for i, att := range a.Attachments {
+		p := parts[i+1]
+		if p.Filename != att.Name || p.ContentType != att.ContentType || !bytes.Equal(p.Body, att.Data) {
+			t.Errorf("attachment %s reads back as %s %s, %d bytes (equal: %v)", att.Name, p.Filename, p.ContentType, len(p.Body), bytes.Equal(p.Body, att.Data))
 		}
 	}
 }

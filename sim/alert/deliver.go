@@ -6,16 +6,27 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
+	"net/smtp"
+	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 )
+
+// The SMTP session runs on Go's net/smtp client. go-smtp's client (v0.25)
+// cannot upgrade a session with STARTTLS after an EHLO in the device's own
+// name: its only way in, NewClientStartTLS, says "EHLO localhost" first.
+// net/smtp has Hello, Extension and StartTLS in public, which is what
+// opportunistic STARTTLS on one connection needs; its exported textproto
+// connection gives the reply to the end of data. AUTH uses go-sasl's
+// clients through a small adapter.
 
 // DialFunc opens a connection; net.Dialer.DialContext has this shape.
 type DialFunc func(ctx context.Context, network, address string) (net.Conn, error)
@@ -37,18 +48,19 @@ const (
 	SecurityCertified
 )
 
+var securityNames = [...]string{"none", "optional", "required", "certified"}
+
 func (s Security) String() string {
-	switch s {
-	case SecurityNone:
-		return "none"
-	case SecurityOptional:
-		return "optional"
-	case SecurityRequired:
-		return "required"
-	case SecurityCertified:
-		return "certified"
+	if int(s) < len(securityNames) {
+		return securityNames[s]
 	}
 	return fmt.Sprintf("Security(%d)", uint8(s))
+}
+
+// ParseSecurity returns the level called name ("optional").
+func ParseSecurity(name string) (Security, bool) {
+	i := slices.Index(securityNames[:], name)
+	return Security(max(i, 0)), i >= 0
 }
 
 // Server is one SMTP server as a device stores it.
@@ -93,18 +105,6 @@ func DefaultTimeouts() Timeouts {
 	return Timeouts{Connect: 30 * time.Second, Command: 5 * time.Minute, DataBlock: 3 * time.Minute, Submission: 10 * time.Minute}
 }
 
-// blockConn bounds every write with the data-block timeout; go-smtp's
-// client bounds only commands and the final reply.
-type blockConn struct {
-	net.Conn
-	timeout time.Duration
-}
-
-func (c blockConn) Write(p []byte) (int, error) {
-	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
-	return c.Conn.Write(p)
-}
-
 // Client delivers messages to SMTP servers. It is what a device's firmware
 // runs, written against a dial function and a resolver only: given
 // net.Dialer.DialContext it sends real mail.
@@ -116,7 +116,10 @@ type Client struct {
 	// HelloName is the EHLO argument; empty sends the address literal of
 	// the connection's local address ("[192.0.2.10]").
 	HelloName string
-	Timeouts  Timeouts
+	// MinTLS and MaxTLS bound the TLS versions the firmware speaks (zero:
+	// Go's defaults). An old firmware has MaxTLS tls.VersionTLS10.
+	MinTLS, MaxTLS uint16
+	Timeouts       Timeouts
 	// Log receives each step, if set.
 	Log func(Event)
 }
@@ -137,15 +140,61 @@ type Receipt struct {
 	Refused []*RecipientError
 	// Reply is the server's reply to the end of data.
 	Reply string
+	// TLS is the session's TLS version, empty in plain text.
+	TLS string
+}
+
+// Reply is an SMTP reply that refused something.
+type Reply struct {
+	Code int
+	// Enhanced is the RFC 3463 status code ("5.7.8"), if the server gave
+	// one.
+	Enhanced string
+	Text     string
+}
+
+func (r *Reply) Error() string {
+	if r.Enhanced != "" {
+		return fmt.Sprintf("%d %s %s", r.Code, r.Enhanced, r.Text)
+	}
+	return fmt.Sprintf("%d %s", r.Code, r.Text)
+}
+
+// asReply converts net/textproto's error into a Reply, taking the enhanced
+// code off every line that repeats it.
+func asReply(err error) (*Reply, bool) {
+	var te *textproto.Error
+	if !errors.As(err, &te) {
+		return nil, false
+	}
+	r := &Reply{Code: te.Code, Text: te.Msg}
+	if first, rest, ok := strings.Cut(te.Msg, " "); ok && isEnhanced(first) {
+		r.Enhanced = first
+		r.Text = strings.ReplaceAll(rest, "\n"+first+" ", "\n")
+	}
+	return r, true
+}
+
+func isEnhanced(s string) bool {
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	for _, p := range parts {
+		if _, err := strconv.Atoi(p); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // RecipientError is a refused recipient.
 type RecipientError struct {
 	Recipient string
-	Err       *smtp.SMTPError
+	Reply     *Reply
 }
 
-func (e *RecipientError) Error() string { return "<" + e.Recipient + ">: " + e.Err.Error() }
+func (e *RecipientError) Error() string { return "<" + e.Recipient + ">: " + e.Reply.Error() }
 
 func (c *Client) logf(format string, args ...any) {
 	if c.Log != nil {
@@ -156,8 +205,11 @@ func (c *Client) logf(format string, args ...any) {
 // Send delivers msg to srv in one attempt. A failure is an *Error saying at
 // which step it failed and how to classify it; ctx bounds the whole attempt.
 func (c *Client) Send(ctx context.Context, srv Server, env Envelope, msg []byte) (*Receipt, error) {
-	d := &delivery{c: c, srv: srv, addr: srv.Address()}
-	r, err := d.send(ctx, env, msg)
+	d := &delivery{c: c, srv: srv, addr: srv.Address(), ctx: ctx, t: c.Timeouts}
+	if d.t == (Timeouts{}) {
+		d.t = DefaultTimeouts()
+	}
+	r, err := d.send(env, msg)
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) {
@@ -174,109 +226,109 @@ type delivery struct {
 	srv  Server
 	addr string
 	ctx  context.Context
+	t    Timeouts
+	conn net.Conn // the TCP connection, for deadlines
 }
 
 func (d *delivery) fail(class Class, stage string, err error) error {
 	e := &Error{Class: class, Server: d.addr, Stage: stage, Err: err}
-	var se *smtp.SMTPError
-	if errors.As(err, &se) {
-		e.Code = se.Code
+	if r, ok := asReply(err); ok {
+		e.Code, e.Err = r.Code, r
 	}
 	return e
 }
 
-func (d *delivery) send(ctx context.Context, env Envelope, msg []byte) (*Receipt, error) {
-	d.ctx = ctx
-	c, srv := d.c, d.srv
-	t := c.Timeouts
-	if t == (Timeouts{}) {
-		t = DefaultTimeouts()
-	}
+// step bounds the next exchange.
+func (d *delivery) step(timeout time.Duration) { d.conn.SetDeadline(time.Now().Add(timeout)) }
 
-	addrs, err := resolve(ctx, c.Resolver, srv.Host)
+func (d *delivery) send(env Envelope, msg []byte) (*Receipt, error) {
+	c, srv := d.c, d.srv
+	addrs, err := resolve(d.ctx, c.Resolver, srv.Host)
 	if err != nil {
 		return nil, d.fail(ClassDNS, "resolve", err)
 	}
 	if _, err := netip.ParseAddr(strings.Trim(srv.Host, "[]")); err != nil { // a name
 		c.logf("resolved %s: %s", srv.Host, joinAddrs(addrs))
 	}
-
-	conn, err := d.connect(ctx, addrs, t.Connect)
+	conn, err := d.connect(addrs)
 	if err != nil {
 		return nil, err
 	}
-	// The context bounds the whole attempt, writes included, which
-	// go-smtp's command timeouts do not cover. Closing the TCP connection
-	// ends TLS and SMTP above it.
-	tcp := conn
-	stop := context.AfterFunc(ctx, func() { tcp.Close() })
+	d.conn = conn
+	// The context bounds the whole attempt, writes included. Closing the
+	// TCP connection ends TLS and SMTP above it.
+	stop := context.AfterFunc(d.ctx, func() { conn.Close() })
 	defer stop()
-	defer tcp.Close()
+	defer conn.Close()
 
+	var session net.Conn = conn
+	r := &Receipt{Server: d.addr}
 	if srv.ImplicitTLS {
 		tc := tls.Client(conn, d.tlsConfig())
-		hctx, cancel := context.WithTimeout(ctx, t.Command)
+		hctx, cancel := context.WithTimeout(d.ctx, d.t.Command)
 		err := tc.HandshakeContext(hctx)
 		cancel()
 		if err != nil {
-			if isTimeout(err) || errors.Is(err, context.DeadlineExceeded) {
-				// Silence, not a refusal: a black hole or a dead link.
-				return nil, d.fail(ClassTimeout, "tls", fmt.Errorf("no answer to the TLS handshake within %v", t.Command))
-			}
-			return nil, d.fail(ClassTLS, "tls", err)
+			return nil, d.tlsFail("tls", err)
 		}
-		st := tc.ConnectionState()
-		c.logf("TLS established: %s %s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite))
-		conn = tc
+		r.TLS = d.logTLS("TLS", tc.ConnectionState())
+		session = tc
+	}
+	if d.t.DataBlock > 0 {
+		session = blockConn{Conn: session, timeout: d.t.DataBlock}
+	}
+
+	d.step(d.t.Command)
+	sc, err := smtp.NewClient(session, strings.Trim(srv.Host, "[]"))
+	if err != nil {
+		return nil, d.smtpFail("greeting", err)
+	}
+	d.step(d.t.Command)
+	if err := sc.Hello(d.helloName()); err != nil {
+		return nil, d.smtpFail("ehlo", err)
 	}
 
 	if !srv.ImplicitTLS && srv.Security != SecurityNone {
-		// STARTTLS is not in this pipeline yet. Refuse rather than send
-		// credentials in the clear against the device's policy.
-		return nil, d.fail(ClassTLS, "starttls", fmt.Errorf("security %v needs STARTTLS, which this pipeline does not implement yet", srv.Security))
-	}
-
-	if t.DataBlock > 0 {
-		conn = blockConn{Conn: conn, timeout: t.DataBlock}
-	}
-	sc := smtp.NewClient(conn)
-	sc.CommandTimeout = t.Command
-	sc.SubmissionTimeout = t.Submission
-	if err := sc.Hello(d.helloName(conn)); err != nil {
-		return nil, d.smtpFail("hello", err)
+		offered, _ := sc.Extension("STARTTLS")
+		switch {
+		case offered:
+			d.step(d.t.Command)
+			if err := sc.StartTLS(d.tlsConfig()); err != nil {
+				if _, ok := asReply(err); ok {
+					return nil, d.smtpFail("starttls", err)
+				}
+				return nil, d.tlsFail("starttls", err)
+			}
+			state, _ := sc.TLSConnectionState()
+			r.TLS = d.logTLS("STARTTLS", state)
+		case srv.Security == SecurityOptional:
+			c.logf("the server offers no STARTTLS: sending in plain text")
+		default:
+			return nil, d.fail(ClassTLS, "starttls", fmt.Errorf("the server offers no STARTTLS, which security %q needs", srv.Security))
+		}
 	}
 
 	if srv.Username != "" {
-		var auth sasl.Client
-		var mech string
-		switch {
-		case sc.SupportsAuth(sasl.Plain):
-			auth, mech = sasl.NewPlainClient("", srv.Username, srv.Password), sasl.Plain
-		case sc.SupportsAuth(sasl.Login):
-			auth, mech = sasl.NewLoginClient(srv.Username, srv.Password), sasl.Login
-		default:
-			return nil, d.fail(ClassAuth, "auth", errors.New("the server offers no authentication mechanism this device supports (PLAIN, LOGIN)"))
+		if err := d.auth(sc); err != nil {
+			return nil, err
 		}
-		if err := sc.Auth(auth); err != nil {
-			return nil, d.smtpFail("auth", err)
-		}
-		c.logf("authenticated as %s (%s)", srv.Username, mech)
 	}
 
-	if err := sc.Mail(env.From, nil); err != nil {
+	d.step(d.t.Command)
+	if err := sc.Mail(env.From); err != nil {
 		return nil, d.smtpFail("mail", err)
 	}
-	r := &Receipt{Server: d.addr}
 	var firstRefusal error
 	for _, to := range env.To {
-		err := sc.Rcpt(to, nil)
-		var se *smtp.SMTPError
+		d.step(d.t.Command)
+		err := sc.Rcpt(to)
+		reply, isReply := asReply(err)
 		switch {
 		case err == nil:
 			r.Accepted = append(r.Accepted, to)
-		case errors.As(err, &se):
-			c.logf("recipient <%s> refused: %d %s", to, se.Code, se.Message)
-			r.Refused = append(r.Refused, &RecipientError{Recipient: to, Err: se})
+		case isReply:
+			c.logf("recipient <%s> refused: %v", to, reply)
+			r.Refused = append(r.Refused, &RecipientError{Recipient: to, Reply: reply})
 			if firstRefusal == nil {
 				firstRefusal = err
 			}
@@ -288,29 +340,95 @@ func (d *delivery) send(ctx context.Context, env Envelope, msg []byte) (*Receipt
 		return nil, d.smtpFail("rcpt", firstRefusal)
 	}
 
-	w, err := sc.Data()
+	reply, err := d.data(sc, msg)
 	if err != nil {
 		return nil, d.smtpFail("data", err)
 	}
-	if _, err := w.Write(msg); err != nil {
-		return nil, d.smtpFail("data", err)
-	}
-	resp, err := w.CloseWithResponse()
-	if err != nil {
-		return nil, d.smtpFail("data", err)
-	}
-	r.Reply = resp.StatusText
+	r.Reply = reply
 	// The message is delivered; a failing QUIT changes nothing.
+	d.step(d.t.Command)
 	sc.Quit()
 	return r, nil
 }
 
-func (d *delivery) connect(ctx context.Context, addrs []netip.Addr, timeout time.Duration) (net.Conn, error) {
+// data sends the message and returns the server's reply to its end. It
+// speaks through net/smtp's exported textproto connection, as Client.Data
+// would, because Client.Data's closer drops the reply's text.
+func (d *delivery) data(sc *smtp.Client, msg []byte) (string, error) {
+	d.step(d.t.Command)
+	id, err := sc.Text.Cmd("DATA")
+	if err != nil {
+		return "", err
+	}
+	sc.Text.StartResponse(id)
+	_, _, err = sc.Text.ReadResponse(354)
+	sc.Text.EndResponse(id)
+	if err != nil {
+		return "", err
+	}
+	// The data block timeout bounds each write; nothing is read meanwhile.
+	d.conn.SetReadDeadline(time.Time{})
+	w := sc.Text.DotWriter()
+	if _, err := w.Write(msg); err != nil {
+		return "", err
+	}
+	if err := w.Close(); err != nil {
+		return "", err
+	}
+	d.conn.SetReadDeadline(time.Now().Add(d.t.Submission))
+	_, text, err := sc.Text.ReadResponse(250)
+	return text, err
+}
+
+// auth logs in with the mechanism the server offers: PLAIN, else LOGIN.
+func (d *delivery) auth(sc *smtp.Client) error {
+	srv := d.srv
+	_, offered := sc.Extension("AUTH")
+	mechs := strings.Fields(offered)
+	var client sasl.Client
+	var mech string
+	switch {
+	case slices.Contains(mechs, sasl.Plain):
+		client, mech = sasl.NewPlainClient("", srv.Username, srv.Password), sasl.Plain
+	case slices.Contains(mechs, sasl.Login):
+		client, mech = sasl.NewLoginClient(srv.Username, srv.Password), sasl.Login
+	case len(mechs) == 0:
+		return d.fail(ClassAuth, "auth", errors.New("the server offers no authentication here"))
+	default:
+		return d.fail(ClassAuth, "auth", fmt.Errorf("the server offers AUTH %s; this device speaks PLAIN and LOGIN", offered))
+	}
+	d.step(d.t.Command)
+	if err := sc.Auth(saslAuth{client}); err != nil {
+		return d.smtpFail("auth", err)
+	}
+	d.c.logf("authenticated as %s (%s)", srv.Username, mech)
+	return nil
+}
+
+// saslAuth lets net/smtp use a go-sasl client.
+type saslAuth struct{ c sasl.Client }
+
+func (a saslAuth) Start(*smtp.ServerInfo) (string, []byte, error) { return a.c.Start() }
+
+func (a saslAuth) Next(fromServer []byte, more bool) ([]byte, error) {
+	if !more {
+		return nil, nil
+	}
+	return a.c.Next(fromServer)
+}
+
+func (d *delivery) logTLS(how string, st tls.ConnectionState) string {
+	v := tls.VersionName(st.Version)
+	d.c.logf("%s established: %s %s", how, v, tls.CipherSuiteName(st.CipherSuite))
+	return v
+}
+
+func (d *delivery) connect(addrs []netip.Addr) (net.Conn, error) {
 	var last error
 	for _, a := range addrs {
 		target := netip.AddrPortFrom(a, uint16(d.srv.Port)).String()
 		d.c.logf("connect %s", target)
-		dctx, cancel := context.WithTimeout(ctx, timeout)
+		dctx, cancel := context.WithTimeout(d.ctx, d.t.Connect)
 		conn, err := d.c.Dial(dctx, "tcp", target)
 		cancel()
 		if err == nil {
@@ -328,42 +446,55 @@ func (d *delivery) connect(ctx context.Context, addrs []netip.Addr, timeout time
 	return nil, d.fail(ClassNetwork, "connect", last)
 }
 
+// tlsFail classifies a failed TLS handshake: silence is a timeout (a black
+// hole, a dead link), anything else a TLS failure.
+func (d *delivery) tlsFail(stage string, err error) error {
+	if isTimeout(err) || errors.Is(err, context.DeadlineExceeded) || d.ctx.Err() != nil {
+		return d.fail(ClassTimeout, stage, fmt.Errorf("no answer to the TLS handshake within %v", d.t.Command))
+	}
+	return d.fail(ClassTLS, stage, err)
+}
+
 // smtpFail classifies a failure in the SMTP dialogue.
 func (d *delivery) smtpFail(stage string, err error) error {
-	var se *smtp.SMTPError
+	r, isReply := asReply(err)
 	switch {
-	case errors.As(err, &se) && se.Code >= 500 && stage == "auth":
+	case isReply && r.Code >= 500 && stage == "auth":
 		return d.fail(ClassAuth, stage, err)
-	case errors.As(err, &se) && se.Code >= 500:
+	case isReply && r.Code >= 500:
 		return d.fail(ClassRejected, stage, err)
-	case errors.As(err, &se) && se.Code >= 400:
+	case isReply && r.Code >= 400:
 		return d.fail(ClassDeferred, stage, err)
 	case d.ctx.Err() != nil:
 		return d.fail(ClassTimeout, stage, fmt.Errorf("attempt abandoned: %w", d.ctx.Err()))
 	case isTimeout(err):
 		return d.fail(ClassTimeout, stage, err)
+	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, net.ErrClosed):
+		return d.fail(ClassNetwork, stage, fmt.Errorf("the server closed the connection: %w", err))
+	}
+	var ce *tls.CertificateVerificationError
+	if errors.As(err, &ce) {
+		return d.fail(ClassTLS, stage, err)
 	}
 	return d.fail(ClassNetwork, stage, err)
 }
 
 func (d *delivery) tlsConfig() *tls.Config {
-	cfg := &tls.Config{RootCAs: d.c.RootCAs}
-	host := strings.Trim(d.srv.Host, "[]")
-	if _, err := netip.ParseAddr(host); err != nil {
-		cfg.ServerName = host
-	}
+	// An IP literal is verified against the certificate's IP addresses;
+	// crypto/tls sends no SNI for it.
+	cfg := &tls.Config{RootCAs: d.c.RootCAs, MinVersion: d.c.MinTLS, MaxVersion: d.c.MaxTLS, ServerName: strings.Trim(d.srv.Host, "[]")}
 	if d.srv.Security != SecurityCertified {
-		// Encrypt but do not verify, as Required means.
+		// Encrypt but do not verify: Optional and Required do not.
 		cfg.InsecureSkipVerify = true
 	}
 	return cfg
 }
 
-func (d *delivery) helloName(conn net.Conn) string {
+func (d *delivery) helloName() string {
 	if d.c.HelloName != "" {
 		return d.c.HelloName
 	}
-	ap, err := netip.ParseAddrPort(conn.LocalAddr().String())
+	ap, err := netip.ParseAddrPort(d.conn.LocalAddr().String())
 	if err != nil {
 		return "localhost"
 	}
@@ -371,6 +502,17 @@ func (d *delivery) helloName(conn net.Conn) string {
 		return "[IPv6:" + ap.Addr().String() + "]"
 	}
 	return "[" + ap.Addr().String() + "]"
+}
+
+// blockConn bounds every write with the data-block timeout.
+type blockConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c blockConn) Write(p []byte) (int, error) {
+	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	return c.Conn.Write(p)
 }
 
 func isTimeout(err error) bool {

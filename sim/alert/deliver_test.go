@@ -90,7 +90,7 @@ func TestSendClassifiesFailures(t *testing.T) {
 		{"wrong password", func(s alert.Server) alert.Server { s.Password = "account-password"; return s }, alert.ClassAuth, "auth", 535},
 		{"no login", func(s alert.Server) alert.Server { s.Username = ""; return s }, alert.ClassRejected, "mail", 530},
 		{"certificate for another name", func(s alert.Server) alert.Server { s.Host = "203.0.113.25"; return s }, alert.ClassTLS, "tls", 0},
-		{"STARTTLS policy on a plain connection", func(s alert.Server) alert.Server { s.ImplicitTLS = false; s.Port = 465; return s }, alert.ClassTLS, "starttls", 0},
+		{"plain text to the implicit TLS port", func(s alert.Server) alert.Server { s.ImplicitTLS = false; s.Port = 465; return s }, alert.ClassTimeout, "greeting", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -120,7 +120,7 @@ func TestSendGivesUpWhenTheContextEnds(t *testing.T) {
 		var e *alert.Error
 		// 100 ms is after the TLS handshake (two round trips of 40 ms) and
 		// before the greeting arrives.
-		if !errors.As(err, &e) || e.Class != alert.ClassTimeout || e.Stage != "hello" {
+		if !errors.As(err, &e) || e.Class != alert.ClassTimeout || e.Stage != "greeting" {
 			t.Fatalf("error %v, want a timeout waiting for the greeting", err)
 		}
 	})

@@ -1,0 +1,38 @@
+package scenarios
+
+import (
+	"bytes"
+	"image/jpeg"
+	"testing"
+
+	"alertsim/internal/mailcheck"
+)
+
+// TestLibraryMessagesAreWellFormed reads every message of every library
+// scenario with the standard library and go-message: CRLF line ends, no
+// line over 998 characters, base64 in lines of 76, and JPEG attachments
+// that decode.
+func TestLibraryMessagesAreWellFormed(t *testing.T) {
+	for _, path := range library(t) {
+		t.Run(path, func(t *testing.T) {
+			sc, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range Run(t, sc, Options{}).Captured {
+				parts, err := mailcheck.Check(m.Raw)
+				if err != nil {
+					t.Errorf("message %d: %v", m.ID, err)
+				}
+				for _, p := range parts {
+					if p.ContentType != "image/jpeg" {
+						continue
+					}
+					if _, err := jpeg.Decode(bytes.NewReader(p.Body)); err != nil {
+						t.Errorf("message %d: %s does not decode: %v", m.ID, p.Filename, err)
+					}
+				}
+			}
+		})
+	}
+}
