@@ -36,13 +36,20 @@ func (l *loader) check(sc *Scenario) error {
 	if _, err := netip.ParseAddr(sc.Device.Address); err != nil {
 		return l.atPath("$.device.address", fmt.Sprintf("%q is not an IP address", sc.Device.Address), "")
 	}
-	if sc.Device.MTU == 0 {
-		sc.Device.MTU = 1500
+	if a, err := netip.ParseAddr(sc.Device.IPv6); sc.Device.IPv6 != "" && (err != nil || !a.Is6()) {
+		return l.atPath("$.device.ipv6", fmt.Sprintf("%q is not an IPv6 address", sc.Device.IPv6), "2001:db8::10")
 	}
-	if sc.Device.MTU < 576 || sc.Device.MTU > 9000 {
-		return l.atPath("$.device.mtu", fmt.Sprintf("MTU %d is outside 576-9000", sc.Device.MTU), "")
+	if sc.Device.Firmware != "" && !slices.Contains(m.firmwares, sc.Device.Firmware) {
+		hint := "this model has one firmware: leave firmware out"
+		if len(m.firmwares) > 0 {
+			hint = "firmware versions: " + strings.Join(m.firmwares, ", ")
+		}
+		return l.atPath("$.device.firmware", fmt.Sprintf("the %s has no firmware %q", m.name, sc.Device.Firmware), hint)
 	}
-	settings, err := m.decode(sc.Device.Settings)
+	if sc.Device.Firmware == "" && len(m.firmwares) > 0 {
+		sc.Device.Firmware = m.firmwares[0]
+	}
+	settings, err := m.decode(sc.Device.Settings, sc.Device.Firmware)
 	if err != nil {
 		var fe *ui.FieldError
 		if errors.As(err, &fe) {
@@ -51,6 +58,32 @@ func (l *loader) check(sc *Scenario) error {
 		return l.wrap(err)
 	}
 	sc.settings = settings
+	if m.network != nil {
+		mtu, dns := m.network(settings)
+		if mtu != 0 && sc.Device.MTU != 0 && mtu != sc.Device.MTU {
+			return l.atPath("$.device.mtu", fmt.Sprintf("device mtu %d contradicts the settings' mtu %d", sc.Device.MTU, mtu), "the "+m.name+" sets its MTU in its settings (mtu): leave device.mtu out")
+		}
+		if mtu != 0 {
+			sc.Device.MTU = mtu
+		}
+		if len(dns) > 0 {
+			if sc.Device.DNSServers != nil {
+				return l.atPath("$.device.dns_servers", "the settings name the DNS servers already", "leave device.dns_servers out, or the settings' DNS fields")
+			}
+			list := make([]string, len(dns))
+			for i, a := range dns {
+				list[i] = a.String()
+			}
+			sc.Device.DNSServers = &list
+			sc.settingsDNS = true
+		}
+	}
+	if sc.Device.MTU == 0 {
+		sc.Device.MTU = 1500
+	}
+	if sc.Device.MTU < 576 || sc.Device.MTU > 9000 {
+		return l.atPath("$.device.mtu", fmt.Sprintf("MTU %d is outside 576-9000", sc.Device.MTU), "")
+	}
 
 	if sc.Network.Profile == "" {
 		return l.atPath("$.network", "the network needs a profile", "profiles: "+strings.Join(netem.ProfileNames(), ", "))
@@ -141,6 +174,9 @@ func (l *loader) check(sc *Scenario) error {
 		at := fmt.Sprintf("$.triggers[%d]", i)
 		if !slices.Contains(m.events, tr.Event) {
 			return l.atPath(at+".event", fmt.Sprintf("the %s does not know the event %q", m.name, tr.Event), "events: "+strings.Join(m.events, ", "))
+		}
+		if tr.For < 0 {
+			return l.atPath(at+".for", "for cannot be negative", durationHint)
 		}
 		if tr.At > sc.Duration {
 			return l.atPath(at+".at", fmt.Sprintf("trigger at %v is after the end of the run (%v)", tr.At, sc.Duration), "lengthen duration or move the trigger")

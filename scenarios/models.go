@@ -3,11 +3,16 @@ package scenarios
 import (
 	"crypto/x509"
 	"fmt"
+	"net/netip"
+	"time"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 
 	"alertsim/sim/alert"
+	"alertsim/sim/bb"
+	"alertsim/sim/dcs"
+	"alertsim/sim/dir"
 	"alertsim/sim/ptz"
 )
 
@@ -17,9 +22,15 @@ type model struct {
 	summary  string
 	hostname string   // default network name
 	events   []string // what triggers may fire
+	// firmwares are the versions a scenario may name, the default first;
+	// nil when the model has one.
+	firmwares []string
 	// decode reads the settings node into the model's settings, over its
-	// factory defaults, and validates them.
-	decode func(node ast.Node) (any, error)
+	// factory defaults, for the firmware, and validates them.
+	decode func(node ast.Node, firmware string) (any, error)
+	// network returns what the settings say of the device's own network
+	// (the interface MTU, the DNS servers), zero when they say nothing.
+	network func(settings any) (mtu int, dns []netip.Addr)
 	// start powers the device on.
 	start func(settings any, env deviceEnv) (device, error)
 }
@@ -36,36 +47,61 @@ type deviceEnv struct {
 
 // device is a running device model, as the runner drives it.
 type device interface {
-	trigger(event string)
+	// trigger fires an event that lasts d (zero for an instant).
+	trigger(event string, d time.Duration)
 	// close powers it off and waits for its goroutines.
 	close()
-	outcomes() []outcome
+	outcomes() []alert.Outcome
 	failureLog() []alert.Failure
-	// describe names it for the record ("ptz-4g "Site A"").
+	// describe names it for the record (`ptz-4g 5.2.0 "Site A"`).
 	describe() string
 }
 
-// outcome is what became of one alert.
-type outcome struct {
-	alert     int
-	event     string
-	attempts  int
-	delivered bool
-	class     alert.Class
+// running adapts a model's device to the runner.
+type running struct {
+	name     string
+	fire     func(event string, d time.Duration)
+	stop     func() error
+	outs     func() []alert.Outcome
+	failures func() []alert.Failure
+	// sd returns the device's stored evidence, when it keeps any.
+	sd func() []ptz.SDFile
+}
+
+func (r *running) trigger(event string, d time.Duration) { r.fire(event, d) }
+func (r *running) close()                                { r.stop() }
+func (r *running) outcomes() []alert.Outcome             { return r.outs() }
+func (r *running) failureLog() []alert.Failure           { return r.failures() }
+func (r *running) describe() string                      { return r.name }
+
+// decodeAs returns a model's decode function: defaults, then the node,
+// then the firmware, then Validate.
+func decodeAs[S interface{ Validate() error }](defaults func() S, setFirmware func(*S, string)) func(ast.Node, string) (any, error) {
+	return func(node ast.Node, firmware string) (any, error) {
+		s := defaults()
+		if node != nil {
+			if err := yaml.NodeToValue(node, &s, yaml.Strict()); err != nil {
+				return nil, err
+			}
+		}
+		if setFirmware != nil {
+			setFirmware(&s, firmware)
+		}
+		return s, s.Validate()
+	}
 }
 
 var models = []*model{
 	{
-		name:     "ptz-4g",
-		summary:  "4G PTZ camera: SSL 465 / STARTTLS 587, app passwords, snapshot by e-mail",
-		hostname: "ptz-camera",
-		events:   []string{string(ptz.EventMotion)},
-		decode: func(node ast.Node) (any, error) {
-			s := ptz.Defaults()
-			if err := decodeSettings(node, &s); err != nil {
-				return nil, err
-			}
-			return s, s.Validate()
+		name:      "ptz-4g",
+		summary:   "4G PTZ camera: SSL 465 / STARTTLS 587, app passwords, bursts, retries, heartbeat, MTU and DNS settings, SD card",
+		hostname:  "ptz-camera",
+		events:    ptz.EventNames(),
+		firmwares: ptzFirmwares(),
+		decode:    decodeAs(ptz.Defaults, func(s *ptz.Settings, fw string) { s.Firmware = fw }),
+		network: func(settings any) (int, []netip.Addr) {
+			s := settings.(ptz.Settings)
+			return s.MTU, s.DNSServers()
 		},
 		start: func(settings any, env deviceEnv) (device, error) {
 			s := settings.(ptz.Settings)
@@ -76,16 +112,82 @@ var models = []*model{
 			if err != nil {
 				return nil, err
 			}
-			return &ptzDevice{cam: cam, name: s.CameraName}, nil
+			fw, _ := ptz.LookupFirmware(s.Firmware)
+			return &running{
+				name: fmt.Sprintf("ptz-4g %s %q", fw.Version, s.CameraName),
+				fire: func(e string, _ time.Duration) { cam.Trigger(ptz.Event(e)) },
+				stop: cam.Close, outs: cam.Outcomes, failures: cam.FailureLog, sd: cam.SDCard,
+			}, nil
+		},
+	},
+	{
+		name:     "dir-router",
+		summary:  "DIR-series router: mails its log on log full and on a schedule, port 25 only, no TLS, optional login",
+		hostname: "dir-router",
+		events:   dir.Events,
+		decode:   decodeAs(dir.Defaults, nil),
+		start: func(settings any, env deviceEnv) (device, error) {
+			s := settings.(dir.Settings)
+			r, err := dir.New(s, dir.Env{
+				Hostname: env.hostname, Seed: env.seed, Dial: env.dial, Resolver: env.resolver, Log: env.log,
+				ActivityEvery: 20 * time.Second,
+			})
+			if err != nil {
+				return nil, err
+			}
+			return &running{
+				name: "dir-router", fire: func(e string, _ time.Duration) { r.Trigger(e) },
+				stop: r.Close, outs: r.Outcomes, failures: r.FailureLog,
+			}, nil
+		},
+	},
+	{
+		name:     "dcs-camera",
+		summary:  "DCS-series camera: SMTP server 1 and backup server 2, return address, port 25 only, no SSL, motion windows",
+		hostname: "dcs-camera",
+		events:   dcs.Events,
+		decode:   decodeAs(dcs.Defaults, nil),
+		network: func(settings any) (int, []netip.Addr) {
+			return 0, settings.(dcs.Settings).DNSServers()
+		},
+		start: func(settings any, env deviceEnv) (device, error) {
+			s := settings.(dcs.Settings)
+			c, err := dcs.New(s, dcs.Env{Hostname: env.hostname, Seed: env.seed, Dial: env.dial, Resolver: env.resolver, Log: env.log})
+			if err != nil {
+				return nil, err
+			}
+			return &running{
+				name: fmt.Sprintf("dcs-camera %q", s.CameraName), fire: c.Trigger,
+				stop: c.Close, outs: c.Outcomes, failures: c.FailureLog,
+			}, nil
+		},
+	},
+	{
+		name:     "bb-camera",
+		summary:  "BB-series camera: host, IPv4 or [IPv6] server, SSL option, 3 destinations, 44-character subject + time stamp",
+		hostname: "bb-camera",
+		events:   bb.Triggers,
+		decode:   decodeAs(bb.Defaults, nil),
+		start: func(settings any, env deviceEnv) (device, error) {
+			s := settings.(bb.Settings)
+			c, err := bb.New(s, bb.Env{Hostname: env.hostname, Seed: env.seed, Dial: env.dial, Resolver: env.resolver, Log: env.log})
+			if err != nil {
+				return nil, err
+			}
+			return &running{
+				name: fmt.Sprintf("bb-camera %q", s.CameraName), fire: func(e string, _ time.Duration) { c.Trigger(e) },
+				stop: c.Close, outs: c.Outcomes, failures: c.FailureLog,
+			}, nil
 		},
 	},
 }
 
-func decodeSettings(node ast.Node, into any) error {
-	if node == nil {
-		return nil
+func ptzFirmwares() []string {
+	v := make([]string, len(ptz.Firmwares))
+	for i, f := range ptz.Firmwares {
+		v[i] = f.Version
 	}
-	return yaml.NodeToValue(node, into, yaml.Strict())
+	return v
 }
 
 func lookupModel(name string) *model {
@@ -103,23 +205,4 @@ func modelNames() []string {
 		names[i] = m.name
 	}
 	return names
-}
-
-type ptzDevice struct {
-	cam  *ptz.Camera
-	name string
-}
-
-func (d *ptzDevice) trigger(event string) { d.cam.Trigger(ptz.Event(event)) }
-func (d *ptzDevice) close()               { d.cam.Close() }
-func (d *ptzDevice) describe() string     { return fmt.Sprintf("ptz-4g %q", d.name) }
-func (d *ptzDevice) failureLog() []alert.Failure {
-	return d.cam.FailureLog()
-}
-func (d *ptzDevice) outcomes() []outcome {
-	var out []outcome
-	for _, o := range d.cam.Outcomes() {
-		out = append(out, outcome{alert: o.Alert, event: string(o.Event), attempts: o.Attempts, delivered: o.Delivered, class: o.Class})
-	}
-	return out
 }

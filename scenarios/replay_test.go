@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"alertsim/golden"
+	"alertsim/sim/imaging"
 )
 
 // Virtual time exists only inside a test (testing/synctest), so the
@@ -70,6 +71,8 @@ func TestDemo(t *testing.T) {
 	out.Flush()
 	fmt.Printf("\n%d scenarios: %d passed, %d failed. %v of virtual time in %v of wall time (%.0fx).\n",
 		passed+failed, passed, failed, virtual, wall.Round(time.Millisecond), float64(virtual)/float64(max(wall, 1)))
+	hits, misses := imaging.CacheStats()
+	fmt.Printf("Frame cache: %d hits, %d encodes (%.0f%% hits).\n", hits, misses, 100*float64(hits)/float64(max(hits+misses, 1)))
 }
 
 // TestReplay plays the scenario named by -scenario and prints its report:

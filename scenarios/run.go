@@ -19,6 +19,7 @@ import (
 	"alertsim/internal/seed"
 	"alertsim/netem"
 	"alertsim/sim/alert"
+	"alertsim/sim/ptz"
 )
 
 // Options change how a scenario runs.
@@ -42,6 +43,9 @@ type Result struct {
 	Captured []*fakesmtp.Message
 	// Failures lists the failure classes of the alerts not delivered.
 	Failures []alert.Class
+	// SDCard is what the device stored on its SD card, for models that
+	// keep evidence there.
+	SDCard []ptz.SDFile
 	// Checks are the scenario's expectations and whether the run met
 	// them (the golden record is compared separately).
 	Checks []Check
@@ -106,9 +110,13 @@ func play(t *testing.T, sc *Scenario, root uint64) *Result {
 	tl := &timeline{start: start, seq: map[string]int{}}
 
 	network := netem.New(netem.Config{Seed: seed.Derive(root, "network")})
+	devAddrs := []netip.Addr{netip.MustParseAddr(sc.Device.Address)}
+	if sc.Device.IPv6 != "" {
+		devAddrs = append(devAddrs, netip.MustParseAddr(sc.Device.IPv6))
+	}
 	devHost, err := network.AddHost(netem.HostConfig{
 		Name:  sc.Device.Hostname,
-		Addrs: []netip.Addr{netip.MustParseAddr(sc.Device.Address)},
+		Addrs: devAddrs,
 		Link:  sc.Network.link(),
 		MTU:   sc.Device.MTU,
 	})
@@ -163,7 +171,7 @@ func play(t *testing.T, sc *Scenario, root uint64) *Result {
 	for _, tr := range triggers {
 		time.Sleep(tr.At.D() - time.Since(start))
 		tl.add(time.Now(), rankScenario, "scenario", "trigger: "+tr.Event)
-		dev.trigger(tr.Event)
+		dev.trigger(tr.Event, tr.For.D())
 	}
 	time.Sleep(sc.Duration.D() - time.Since(start))
 
@@ -218,12 +226,15 @@ func (tl *timeline) add(at time.Time, rank int, source, text string) {
 // record turns a finished run into its record and result.
 func record(sc *Scenario, root uint64, start time.Time, tl *timeline, dev device, servers []*runningServer, trace []netem.TraceEvent) *Result {
 	res := &Result{Scenario: sc, Seed: root}
+	if r, ok := dev.(*running); ok && r.sd != nil {
+		res.SDCard = r.sd()
+	}
 	rec := &golden.Record{}
 	link := sc.Network.link()
 	rec.Header = []golden.Field{
 		{Name: "scenario", Value: sc.Name},
 		{Name: "seed", Value: fmt.Sprint(root)},
-		{Name: "device", Value: fmt.Sprintf("%s, host %s at %s, MTU %d", dev.describe(), sc.Device.Hostname, sc.Device.Address, sc.Device.MTU)},
+		{Name: "device", Value: fmt.Sprintf("%s, host %s at %s, MTU %d", dev.describe(), sc.Device.Hostname, deviceAddrs(sc.Device), sc.Device.MTU)},
 		{Name: "network", Value: describeLink(sc.Network.Profile, link)},
 	}
 	for _, f := range link.Faults {
@@ -257,14 +268,14 @@ func record(sc *Scenario, root uint64, start time.Time, tl *timeline, dev device
 	}
 	for _, o := range outcomes {
 		res.Alerts++
-		res.Attempts += o.attempts
-		line := fmt.Sprintf("alert %d (%s): ", o.alert, o.event)
-		if o.delivered {
+		res.Attempts += o.Attempts
+		line := fmt.Sprintf("mail %d (%s): ", o.Mail, o.Kind)
+		if o.Delivered {
 			res.Delivered++
-			line += fmt.Sprintf("delivered after %d attempt%s", o.attempts, plural(o.attempts))
+			line += fmt.Sprintf("delivered after %d attempt%s", o.Attempts, plural(o.Attempts))
 		} else {
-			res.Failures = append(res.Failures, o.class)
-			line += fmt.Sprintf("failed after %d attempt%s (%s)", o.attempts, plural(o.attempts), o.class)
+			res.Failures = append(res.Failures, o.Class)
+			line += fmt.Sprintf("failed after %d attempt%s (%s)", o.Attempts, plural(o.Attempts), o.Class)
 		}
 		rec.Outcome = append(rec.Outcome, line)
 	}
@@ -324,4 +335,11 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+func deviceAddrs(d Device) string {
+	if d.IPv6 != "" {
+		return d.Address + " and " + d.IPv6
+	}
+	return d.Address
 }

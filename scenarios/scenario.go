@@ -35,16 +35,23 @@ type Scenario struct {
 
 	model    *model
 	settings any // the model's settings type, validated
+	// settingsDNS: Device.DNSServers came from the device's settings.
+	settingsDNS bool
 }
 
 // Device is the device under test.
 type Device struct {
 	// Model is the device family and firmware profile ("ptz-4g").
 	Model string `yaml:"model"`
+	// Firmware is the firmware version, for models that have several
+	// (default: the newest).
+	Firmware string `yaml:"firmware"`
 	// Hostname is the device's network name (default: the model's).
 	Hostname string `yaml:"hostname"`
 	// Address is the device's IP address (default 192.0.2.10).
 	Address string `yaml:"address"`
+	// IPv6 is the device's IPv6 address, if it has one.
+	IPv6 string `yaml:"ipv6"`
 	// MTU is the device's interface MTU (default 1500).
 	MTU int `yaml:"mtu"`
 	// DNSServers are the DNS servers the device asks, in order. Without
@@ -215,6 +222,9 @@ type ServerFault struct {
 type Trigger struct {
 	At    Duration `yaml:"at"`
 	Event string   `yaml:"event"`
+	// For is how long the event lasts, for events that last (motion in a
+	// DCS camera's window); zero is an instant.
+	For Duration `yaml:"for"`
 }
 
 // Expect is what the run must show besides its golden record.

@@ -53,6 +53,23 @@ func (c *Client) TestEmail(ctx context.Context, srv Server, env Envelope, msg []
 	return res
 }
 
+// DescribeTest words the result of a Test Email sent through a mail task
+// (one attempt, no retries) as the UI shows it.
+func DescribeTest(d *Delivery) string {
+	if d.Delivered() {
+		return "Test Email sent successfully."
+	}
+	f := d.Last()
+	if f == nil {
+		return "Test Email failed."
+	}
+	msg := "Test Email failed: " + uiWords[f.Class]
+	if f.Code != 0 {
+		msg += fmt.Sprintf(" (%s)", f.Detail)
+	}
+	return msg
+}
+
 // probe connects to the server's port and reports how long it took.
 func (c *Client) probe(ctx context.Context, srv Server) string {
 	addrs, err := resolve(ctx, c.Resolver, srv.Host)

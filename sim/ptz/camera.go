@@ -4,8 +4,9 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"alertsim/sim/alert"
@@ -15,21 +16,59 @@ import (
 // Event is what the camera detected.
 type Event string
 
+// EventType is an event the camera detects, with the words %Event_Type%
+// expands to and how many snapshots its mail carries by default (installer
+// guide: motion 1-3, configurable; human, vehicle and region intrusion 2-3;
+// line crossing 1-2).
+type EventType struct {
+	Event Event
+	Words string
+	Burst int
+}
+
+// EventTypes are the events the camera detects.
+var EventTypes = []EventType{
+	{"motion", "Motion Detected", 1},
+	{"human", "Human Detected", 3},
+	{"vehicle", "Vehicle Detected", 3},
+	{"line-crossing", "Line Crossing", 2},
+	{"region-intrusion", "Region Intrusion", 3},
+}
+
 // EventMotion is basic motion detection.
 const EventMotion Event = "motion"
 
-// eventNames are the words %Event_Type% expands to.
-var eventNames = map[Event]string{
-	EventMotion: "Motion Detected",
+// EventTestEmail is the Test Email button of the SMTP settings page.
+const EventTestEmail Event = "test-email"
+
+// EventNames lists what Trigger accepts.
+func EventNames() []string {
+	names := []string{}
+	for _, t := range EventTypes {
+		names = append(names, string(t.Event))
+	}
+	return append(names, string(EventTestEmail))
+}
+
+func lookupEvent(e Event) (EventType, bool) {
+	i := slices.IndexFunc(EventTypes, func(t EventType) bool { return t.Event == e })
+	if i < 0 {
+		return EventType{}, false
+	}
+	return EventTypes[i], true
 }
 
 // ParseEvent checks an event name.
 func ParseEvent(s string) (Event, error) {
-	if _, ok := eventNames[Event(s)]; !ok {
-		return "", fmt.Errorf("unknown event %q (this camera detects: motion)", s)
+	if !slices.Contains(EventNames(), s) {
+		return "", fmt.Errorf("unknown event %q (this camera detects: %s)", s, strings.Join(EventNames(), ", "))
 	}
 	return Event(s), nil
 }
+
+// Retries are the camera's retry schedule: immediately, 10 seconds later,
+// 30 seconds later, then the alert is marked failed in the log.
+var Retries = []time.Duration{10 * time.Second, 30 * time.Second}
 
 // Env is what the camera is plugged into: its network and its identity.
 type Env struct {
@@ -46,32 +85,30 @@ type Env struct {
 	Log func(alert.Event)
 }
 
-// Outcome is what became of one alert.
-type Outcome struct {
-	Alert     int // counts from 1
-	Event     Event
-	Attempts  int
-	Delivered bool
-	// Class says why the last attempt failed, when none succeeded.
-	Class alert.Class
+// SDFile is a frame the camera wrote to its SD card.
+type SDFile struct {
+	// Path is where it lies on the card: DCIM/20000101/motion_20000101_000005_1.jpg.
+	Path  string
+	Alert int // the event's number, from 1
+	Taken time.Time
+	Data  []byte
 }
 
-// Camera is a running camera. Trigger feeds it events; it mails them from
-// its own goroutine, one at a time, as the firmware's mail task does.
+// Name is the file's base name, which is also the attachment's name.
+func (f SDFile) Name() string { return f.Path[strings.LastIndexByte(f.Path, '/')+1:] }
+
+// Camera is a running camera. Trigger feeds it events; its mail task mails
+// them one at a time, with retries, as the firmware does.
 type Camera struct {
 	settings Settings
+	fw       Firmware
 	env      Env
 	client   *alert.Client
+	task     *alert.MailTask
 
-	events  chan Event
-	dropped atomic.Int64
-	ctx     context.Context
-	cancel  context.CancelFunc
-	done    chan struct{}
-
-	mu       sync.Mutex
-	outcomes []Outcome
-	failures []alert.Failure
+	mu     sync.Mutex
+	events int
+	sd     []SDFile
 }
 
 // New validates the settings and starts the camera.
@@ -79,57 +116,190 @@ func New(s Settings, env Env) (*Camera, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	fw, _ := LookupFirmware(s.Firmware)
 	c := &Camera{
 		settings: s,
+		fw:       fw,
 		env:      env,
 		client: &alert.Client{
 			Dial:      env.Dial,
 			Resolver:  env.Resolver,
 			RootCAs:   env.RootCAs,
 			HelloName: env.Hostname,
+			MaxTLS:    fw.MaxTLS,
 			Log:       env.Log,
 		},
-		events: make(chan Event, 16),
-		ctx:    ctx,
-		cancel: cancel,
-		done:   make(chan struct{}),
 	}
-	go c.run()
+	if fw.MaxTLS < 0x0303 {
+		// Its TLS library offers nothing newer, and nothing older is
+		// refused by the camera itself.
+		c.client.MinTLS = fw.MaxTLS
+	}
+	c.task = alert.NewMailTask(c.client, 8)
+	if sch, _ := s.heartbeat(fw); sch.Every > 0 || sch.Daily != "" {
+		c.task.Go(func(ctx context.Context) { sch.Run(ctx, func(time.Time) { c.task.Submit(c.heartbeatJob()) }) })
+	}
 	return c, nil
 }
 
-// Trigger reports an event. Like the firmware, the camera queues a few and
-// drops the rest when its mail task is busy; the mail task logs the drops.
+// Trigger reports an event: the camera captures its frames at once (to the
+// SD card when recording is on) and queues the mail. Like the firmware,
+// it drops the mail when its queue is full, and logs the drop.
 func (c *Camera) Trigger(e Event) {
-	select {
-	case c.events <- e:
-	default:
-		c.dropped.Add(1)
+	if e == EventTestEmail {
+		c.task.Submit(c.testEmailJob())
+		return
+	}
+	et, ok := lookupEvent(e)
+	if !ok {
+		c.logf("unknown event %q ignored", e)
+		return
+	}
+	c.mu.Lock()
+	c.events++
+	n := c.events
+	c.mu.Unlock()
+
+	frames, err := c.capture(n, et)
+	if err != nil {
+		c.logf("%s: snapshot failed: %v", e, err)
+		return
+	}
+	last := frames[len(frames)-1].Taken
+	c.task.Submit(alert.Job{
+		Kind:   string(e),
+		Ready:  last,
+		Policy: c.policy(),
+		Build: func(mail int, now time.Time) (alert.Envelope, []byte, error) {
+			return c.compose(mail, now, et, frames)
+		},
+	})
+}
+
+// capture takes the event's burst: the pre-trigger frame if enabled, then
+// the burst one second apart from now.
+func (c *Camera) capture(n int, et EventType) ([]SDFile, error) {
+	s := c.settings
+	stream, _ := s.stream()
+	count := et.Burst
+	if s.SnapshotCount > 0 {
+		count = s.SnapshotCount
+	}
+	count = min(count, c.fw.MaxBurst)
+	now := time.Now()
+	start := now
+	if s.PreTriggerFrame {
+		start = now.Add(-time.Second)
+		count = min(count+1, c.fw.MaxBurst)
+	}
+	var frames []SDFile
+	total := 0
+	for i := range count {
+		taken := start.Add(time.Duration(i) * time.Second)
+		data, err := imaging.Snapshot(imaging.Spec{Seed: c.env.Seed, Stream: stream, Index: n*8 + i, Taken: taken})
+		if err != nil {
+			return nil, err
+		}
+		total += len(data)
+		frames = append(frames, SDFile{
+			Path:  fmt.Sprintf("DCIM/%s/%s_%s_%d.jpg", taken.Format("20060102"), et.Event, taken.Format("20060102_150405"), i+1),
+			Alert: n, Taken: taken, Data: data,
+		})
+	}
+	c.logf("%s detected: alert %d, %d snapshot%s from %s stream (%d bytes)", et.Event, n, count, plural(count), stream, total)
+	if s.SDCardRecording {
+		c.mu.Lock()
+		c.sd = append(c.sd, frames...)
+		c.mu.Unlock()
+	}
+	return frames, nil
+}
+
+func (c *Camera) compose(mail int, now time.Time, et EventType, frames []SDFile) (alert.Envelope, []byte, error) {
+	s := c.settings
+	vars := map[string]string{
+		"Camera_Name": s.CameraName,
+		"Event_Type":  et.Words,
+		"Date":        frames[0].Taken.Format("2006-01-02"),
+		"Time":        frames[0].Taken.Format("15:04:05"),
+	}
+	atts := make([]alert.Attachment, len(frames))
+	for i, f := range frames {
+		atts[i] = alert.Attachment{Name: f.Name(), ContentType: "image/jpeg", Data: f.Data}
+	}
+	raw, err := alert.Compose(alert.Alert{
+		FromName:    s.CameraName,
+		FromAddress: s.SenderAddress,
+		To:          []string{s.RecipientAddress},
+		Subject:     alert.ExpandSubject(s.Subject, vars),
+		Date:        now,
+		MessageID:   alert.MessageID(c.env.Seed, c.env.Hostname, mail),
+		Text: fmt.Sprintf("Event: %s\nCamera: %s\nTime: %s\nSnapshots: %d\n",
+			et.Words, s.CameraName, frames[0].Taken.Format("2006-01-02 15:04:05"), len(frames)),
+		Attachments: atts,
+	})
+	return c.envelope(), raw, err
+}
+
+func (c *Camera) envelope() alert.Envelope {
+	return alert.Envelope{From: c.settings.SenderAddress, To: []string{c.settings.RecipientAddress}}
+}
+
+func (c *Camera) policy() alert.Policy {
+	return alert.Policy{Servers: []alert.Server{c.settings.server()}, Retries: Retries, RetryPermanent: c.fw.RetryPermanent}
+}
+
+// textJob is a mail without attachments: a heartbeat or a test.
+func (c *Camera) textJob(kind, subject, text string, p alert.Policy) alert.Job {
+	s := c.settings
+	return alert.Job{
+		Kind:   kind,
+		Policy: p,
+		Build: func(mail int, now time.Time) (alert.Envelope, []byte, error) {
+			raw, err := alert.Compose(alert.Alert{
+				FromName: s.CameraName, FromAddress: s.SenderAddress, To: []string{s.RecipientAddress},
+				Subject: subject, Date: now, MessageID: alert.MessageID(c.env.Seed, c.env.Hostname, mail),
+				Text: fmt.Sprintf(text, now.Format("2006-01-02 15:04:05")),
+			})
+			return c.envelope(), raw, err
+		},
 	}
 }
 
+func (c *Camera) heartbeatJob() alert.Job {
+	return c.textJob("heartbeat", c.settings.CameraName+" - Heartbeat",
+		"Camera "+c.settings.CameraName+" is online.\nTime: %s\n", c.policy())
+}
+
+// testEmailJob is the Test Email button: one attempt, no retries, and the
+// result in the UI's words.
+func (c *Camera) testEmailJob() alert.Job {
+	j := c.textJob("test email", c.settings.CameraName+" - Test Email",
+		"This is a test e-mail from "+c.settings.CameraName+".\nTime: %s\n",
+		alert.Policy{Servers: []alert.Server{c.settings.server()}})
+	j.Done = func(d *alert.Delivery) { c.logf("%s", alert.DescribeTest(d)) }
+	return j
+}
+
 // Close stops the camera, abandoning a delivery in progress, and waits for
-// its goroutine.
+// its goroutines.
 func (c *Camera) Close() error {
-	c.cancel()
-	<-c.done
+	c.task.Close()
 	return nil
 }
 
-// Outcomes returns what became of each alert so far.
-func (c *Camera) Outcomes() []Outcome {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]Outcome(nil), c.outcomes...)
-}
+// Outcomes returns what became of each mail so far.
+func (c *Camera) Outcomes() []alert.Outcome { return c.task.Outcomes() }
 
 // FailureLog returns the failure log as the web UI shows it
 // (Maintenance > Log).
-func (c *Camera) FailureLog() []alert.Failure {
+func (c *Camera) FailureLog() []alert.Failure { return c.task.FailureLog() }
+
+// SDCard returns the frames on the SD card, oldest first.
+func (c *Camera) SDCard() []SDFile {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]alert.Failure(nil), c.failures...)
+	return slices.Clone(c.sd)
 }
 
 func (c *Camera) logf(format string, args ...any) {
@@ -138,72 +308,9 @@ func (c *Camera) logf(format string, args ...any) {
 	}
 }
 
-func (c *Camera) run() {
-	defer close(c.done)
-	n := 0
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case e := <-c.events:
-			n++
-			c.alert(n, e)
-			if k := c.dropped.Swap(0); k > 0 {
-				c.logf("%d events dropped while mailing: queue full", k)
-			}
-		}
+func plural(n int) string {
+	if n == 1 {
+		return ""
 	}
-}
-
-// alert captures the snapshot, composes the mail and sends it.
-func (c *Camera) alert(n int, e Event) {
-	s := c.settings
-	now := time.Now()
-	stream, _ := s.stream()
-	frame, err := imaging.Snapshot(imaging.Spec{Seed: c.env.Seed, Stream: stream, Index: n - 1, Taken: now})
-	if err != nil {
-		c.logf("alert %d: snapshot failed: %v", n, err)
-		return
-	}
-	c.logf("%s detected: alert %d, snapshot from %s stream (%d bytes)", e, n, stream, len(frame))
-
-	vars := map[string]string{
-		"Camera_Name": s.CameraName,
-		"Event_Type":  eventNames[e],
-		"Date":        now.Format("2006-01-02"),
-		"Time":        now.Format("15:04:05"),
-	}
-	raw, err := alert.Compose(alert.Alert{
-		FromName:    s.CameraName,
-		FromAddress: s.SenderAddress,
-		To:          []string{s.RecipientAddress},
-		Subject:     alert.ExpandSubject(s.Subject, vars),
-		Date:        now,
-		MessageID:   alert.MessageID(c.env.Seed, c.env.Hostname, n),
-		Text: fmt.Sprintf("Event: %s\nCamera: %s\nTime: %s\n",
-			eventNames[e], s.CameraName, now.Format("2006-01-02 15:04:05")),
-		Attachments: []alert.Attachment{{
-			Name:        fmt.Sprintf("snapshot_%s_%d.jpg", now.Format("20060102_150405"), n),
-			ContentType: "image/jpeg",
-			Data:        frame,
-		}},
-	})
-	if err != nil {
-		c.logf("alert %d: %v", n, err)
-		return
-	}
-
-	out := Outcome{Alert: n, Event: e, Attempts: 1}
-	_, err = c.client.Send(c.ctx, s.server(), alert.Envelope{From: s.SenderAddress, To: []string{s.RecipientAddress}}, raw)
-	if err == nil {
-		out.Delivered = true
-	} else if ae, ok := err.(*alert.Error); ok {
-		out.Class = ae.Class
-		c.mu.Lock()
-		c.failures = append(c.failures, alert.FailureOf(ae, 1))
-		c.mu.Unlock()
-	}
-	c.mu.Lock()
-	c.outcomes = append(c.outcomes, out)
-	c.mu.Unlock()
+	return "s"
 }
