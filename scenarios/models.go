@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"crypto/x509"
 	"fmt"
 	"net/netip"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"alertsim/sim/alert"
 	"alertsim/sim/bb"
 	"alertsim/sim/dcs"
+	"alertsim/sim/device"
 	"alertsim/sim/dir"
 	"alertsim/sim/ptz"
 )
@@ -32,21 +32,11 @@ type model struct {
 	// (the interface MTU, the DNS servers), zero when they say nothing.
 	network func(settings any) (mtu int, dns []netip.Addr)
 	// start powers the device on.
-	start func(settings any, env deviceEnv) (device, error)
-}
-
-// deviceEnv is what the runner plugs a device into.
-type deviceEnv struct {
-	hostname string
-	seed     uint64
-	dial     alert.DialFunc
-	resolver alert.Resolver
-	roots    *x509.CertPool
-	log      func(alert.Event)
+	start func(settings any, env device.Env) (runningDevice, error)
 }
 
 // device is a running device model, as the runner drives it.
-type device interface {
+type runningDevice interface {
 	// trigger fires an event that lasts d (zero for an instant).
 	trigger(event string, d time.Duration)
 	// close powers it off and waits for its goroutines.
@@ -103,12 +93,9 @@ var models = []*model{
 			s := settings.(ptz.Settings)
 			return s.MTU, s.DNSServers()
 		},
-		start: func(settings any, env deviceEnv) (device, error) {
+		start: func(settings any, env device.Env) (runningDevice, error) {
 			s := settings.(ptz.Settings)
-			cam, err := ptz.New(s, ptz.Env{
-				Hostname: env.hostname, Seed: env.seed, Dial: env.dial,
-				Resolver: env.resolver, RootCAs: env.roots, Log: env.log,
-			})
+			cam, err := ptz.New(s, env)
 			if err != nil {
 				return nil, err
 			}
@@ -126,12 +113,9 @@ var models = []*model{
 		hostname: "dir-router",
 		events:   dir.Events,
 		decode:   decodeAs(dir.Defaults, nil),
-		start: func(settings any, env deviceEnv) (device, error) {
+		start: func(settings any, env device.Env) (runningDevice, error) {
 			s := settings.(dir.Settings)
-			r, err := dir.New(s, dir.Env{
-				Hostname: env.hostname, Seed: env.seed, Dial: env.dial, Resolver: env.resolver, Log: env.log,
-				ActivityEvery: 20 * time.Second,
-			})
+			r, err := dir.New(s, env, dir.Activity)
 			if err != nil {
 				return nil, err
 			}
@@ -150,9 +134,9 @@ var models = []*model{
 		network: func(settings any) (int, []netip.Addr) {
 			return 0, settings.(dcs.Settings).DNSServers()
 		},
-		start: func(settings any, env deviceEnv) (device, error) {
+		start: func(settings any, env device.Env) (runningDevice, error) {
 			s := settings.(dcs.Settings)
-			c, err := dcs.New(s, dcs.Env{Hostname: env.hostname, Seed: env.seed, Dial: env.dial, Resolver: env.resolver, Log: env.log})
+			c, err := dcs.New(s, env)
 			if err != nil {
 				return nil, err
 			}
@@ -168,9 +152,9 @@ var models = []*model{
 		hostname: "bb-camera",
 		events:   bb.Triggers,
 		decode:   decodeAs(bb.Defaults, nil),
-		start: func(settings any, env deviceEnv) (device, error) {
+		start: func(settings any, env device.Env) (runningDevice, error) {
 			s := settings.(bb.Settings)
-			c, err := bb.New(s, bb.Env{Hostname: env.hostname, Seed: env.seed, Dial: env.dial, Resolver: env.resolver, Log: env.log})
+			c, err := bb.New(s, env)
 			if err != nil {
 				return nil, err
 			}

@@ -19,6 +19,7 @@ import (
 	"alertsim/internal/seed"
 	"alertsim/netem"
 	"alertsim/sim/alert"
+	"alertsim/sim/device"
 	"alertsim/sim/ptz"
 )
 
@@ -154,13 +155,13 @@ func play(t *testing.T, sc *Scenario, root uint64) *Result {
 		resolver = &alert.StubResolver{Servers: servers, Dial: devHost.Dial, Log: deviceLog}
 	}
 
-	dev, err := sc.model.start(sc.settings, deviceEnv{
-		hostname: sc.Device.Hostname,
-		seed:     seed.Derive(root, "device"),
-		dial:     devHost.Dial,
-		resolver: resolver,
-		roots:    ca.Pool,
-		log:      deviceLog,
+	dev, err := sc.model.start(sc.settings, device.Env{
+		Hostname: sc.Device.Hostname,
+		Seed:     seed.Derive(root, "device"),
+		Dial:     devHost.Dial,
+		Resolver: resolver,
+		RootCAs:  ca.Pool,
+		Log:      deviceLog,
 	})
 	if err != nil {
 		t.Fatalf("%s: starting the %s: %v", sc.Path, sc.model.name, err)
@@ -224,7 +225,7 @@ func (tl *timeline) add(at time.Time, rank int, source, text string) {
 }
 
 // record turns a finished run into its record and result.
-func record(sc *Scenario, root uint64, start time.Time, tl *timeline, dev device, servers []*runningServer, trace []netem.TraceEvent) *Result {
+func record(sc *Scenario, root uint64, start time.Time, tl *timeline, dev runningDevice, servers []*runningServer, trace []netem.TraceEvent) *Result {
 	res := &Result{Scenario: sc, Seed: root}
 	if r, ok := dev.(*running); ok && r.sd != nil {
 		res.SDCard = r.sd()

@@ -9,40 +9,28 @@ import (
 	"time"
 
 	"alertsim/sim/alert"
+	"alertsim/sim/device"
 	"alertsim/sim/imaging"
 )
-
-// Env is what the camera is plugged into.
-type Env struct {
-	Hostname string
-	Seed     uint64
-	Dial     alert.DialFunc
-	Resolver alert.Resolver
-	Log      func(alert.Event)
-}
 
 // Events are the triggers a scenario can fire: motion in a window.
 var Events = []string{"motion-window-1", "motion-window-2", "motion-window-3"}
 
 // Camera is a running camera.
 type Camera struct {
+	device.Base
 	settings Settings
-	env      Env
-	task     *alert.MailTask
 
 	mu        sync.Mutex
 	snapshots int
 }
 
 // New validates the settings and powers the camera on.
-func New(s Settings, env Env) (*Camera, error) {
+func New(s Settings, env device.Env) (*Camera, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Camera{settings: s, env: env}
-	client := &alert.Client{Dial: env.Dial, Resolver: env.Resolver, HelloName: env.Hostname, Log: env.Log}
-	c.task = alert.NewMailTask(client, 8)
-	return c, nil
+	return &Camera{Base: device.Start(env, env.Client(), 8), settings: s}, nil
 }
 
 // Trigger reports motion in a window ("motion-window-2") lasting d. While
@@ -52,25 +40,25 @@ func New(s Settings, env Env) (*Camera, error) {
 func (c *Camera) Trigger(event string, d time.Duration) {
 	w, err := strconv.Atoi(strings.TrimPrefix(event, "motion-window-"))
 	if err != nil || !strings.HasPrefix(event, "motion-window-") {
-		c.logf("unknown event %q ignored", event)
+		c.Logf("unknown event %q ignored", event)
 		return
 	}
 	s := c.settings
 	switch {
 	case !s.window(w):
-		c.logf("motion in window %d: not a trigger window, ignored", w)
+		c.Logf("motion in window %d: not a trigger window, ignored", w)
 		return
 	case !s.scheduled(time.Now()):
-		c.logf("motion in window %d: outside the recording schedule (%s), ignored", w, s.RecordingSchedule)
+		c.Logf("motion in window %d: outside the recording schedule (%s), ignored", w, s.RecordingSchedule)
 		return
 	case !s.SendSnapshotsByEmail:
-		c.logf("motion in window %d: sending snapshots by e-mail is off", w)
+		c.Logf("motion in window %d: sending snapshots by e-mail is off", w)
 		return
 	}
 	every := time.Duration(s.SnapshotInterval) * time.Second
 	count := max(1, int((d+every-1)/every))
-	c.logf("motion in window %d for %v: %d snapshot%s, one every %v", w, d, count, plural(count), every)
-	c.task.Go(func(ctx context.Context) {
+	c.Logf("motion in window %d for %v: %d snapshot%s, one every %v", w, d, count, device.Plural(count), every)
+	c.Task.Go(func(ctx context.Context) {
 		for i := range count {
 			if i > 0 {
 				select {
@@ -91,14 +79,14 @@ func (c *Camera) snapshot(window int) {
 	n := c.snapshots
 	c.mu.Unlock()
 	taken := time.Now()
-	frame, err := imaging.Snapshot(imaging.Spec{Seed: c.env.Seed, Stream: imaging.SubStream, Index: n, Taken: taken})
+	frame, err := imaging.Snapshot(imaging.Spec{Seed: c.Env.Seed, Stream: imaging.SubStream, Index: n, Taken: taken})
 	if err != nil {
-		c.logf("snapshot %d failed: %v", n, err)
+		c.Logf("snapshot %d failed: %v", n, err)
 		return
 	}
 	s := c.settings
 	servers := s.servers()
-	c.task.Submit(alert.Job{
+	c.Task.Submit(alert.Job{
 		Kind:   fmt.Sprintf("motion window %d", window),
 		Policy: alert.Policy{Servers: servers},
 		Build: func(mail int, now time.Time) (alert.Envelope, []byte, error) {
@@ -108,7 +96,7 @@ func (c *Camera) snapshot(window int) {
 				To:          []string{s.RecipientAddress},
 				Subject:     fmt.Sprintf("%s: motion detected", s.CameraName),
 				Date:        now,
-				MessageID:   alert.MessageID(c.env.Seed, c.env.Hostname, mail),
+				MessageID:   alert.MessageID(c.Env.Seed, c.Env.Hostname, mail),
 				Text:        fmt.Sprintf("Motion detected in window %d at %s.\n", window, taken.UTC().Format("2006-01-02 15:04:05")),
 				Attachments: []alert.Attachment{{
 					Name: fmt.Sprintf("%s.jpg", taken.UTC().Format("20060102150405")), ContentType: "image/jpeg", Data: frame,
@@ -131,39 +119,14 @@ func (c *Camera) explain(d *alert.Delivery, servers []alert.Server) {
 		}
 		switch {
 		case f.Class == alert.ClassRefused || f.Class == alert.ClassConnectTimeout:
-			c.logf("SMTP server %d (%s): nothing takes mail on port 25; this camera cannot use SSL (465) or another port", n, f.Server)
+			c.Logf("SMTP server %d (%s): nothing takes mail on port 25; this camera cannot use SSL (465) or another port", n, f.Server)
 		case f.Class == alert.ClassTimeout && f.Stage == "greeting":
-			c.logf("SMTP server %d (%s): no greeting on port 25; the server may expect SSL, which this camera cannot use", n, f.Server)
+			c.Logf("SMTP server %d (%s): no greeting on port 25; the server may expect SSL, which this camera cannot use", n, f.Server)
 		case f.Code == 530:
-			c.logf("SMTP server %d (%s): the server requires encryption, which this camera cannot use", n, f.Server)
+			c.Logf("SMTP server %d (%s): the server requires encryption, which this camera cannot use", n, f.Server)
 		}
 	}
 	if len(servers) > 1 && d.Delivered() && len(d.Failures) > 0 {
-		c.logf("SMTP server 2 took over from server 1")
+		c.Logf("SMTP server 2 took over from server 1")
 	}
-}
-
-// Close powers the camera off and waits for its goroutines.
-func (c *Camera) Close() error {
-	c.task.Close()
-	return nil
-}
-
-// Outcomes returns what became of each mail so far.
-func (c *Camera) Outcomes() []alert.Outcome { return c.task.Outcomes() }
-
-// FailureLog returns the camera's record of failed attempts.
-func (c *Camera) FailureLog() []alert.Failure { return c.task.FailureLog() }
-
-func (c *Camera) logf(format string, args ...any) {
-	if c.env.Log != nil {
-		c.env.Log(alert.Event{Time: time.Now(), Text: fmt.Sprintf(format, args...)})
-	}
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }

@@ -9,34 +9,23 @@ import (
 	"time"
 
 	"alertsim/sim/alert"
+	"alertsim/sim/device"
 )
 
 // LogCapacity is how many entries the router's log holds.
 const LogCapacity = 400
 
-// Env is what the router is plugged into.
-type Env struct {
-	// Hostname is the router's name, sent in EHLO and used in Message-IDs.
-	Hostname string
-	// Seed derives the router's log traffic and message identifiers.
-	Seed     uint64
-	Dial     alert.DialFunc
-	Resolver alert.Resolver
-	Log      func(alert.Event)
-	// ActivityEvery is the mean time between log entries of the router's
-	// own traffic (DHCP, firewall, logins); 0 means none, so that only
-	// triggers fill the log.
-	ActivityEvery time.Duration
-}
+// Activity is the mean time between log entries of the router's own
+// traffic (DHCP, firewall, logins).
+const Activity = 20 * time.Second
 
 // Events are the triggers a scenario can fire at the router.
 var Events = []string{"port-scan", "admin-login", "dhcp-lease", "email-log-now"}
 
 // Router is a running router.
 type Router struct {
+	device.Base
 	settings Settings
-	env      Env
-	task     *alert.MailTask
 
 	mu      sync.Mutex
 	rng     *rand.Rand
@@ -53,19 +42,19 @@ type Router struct {
 	first, added int
 }
 
-// New validates the settings and powers the router on.
-func New(s Settings, env Env) (*Router, error) {
+// New validates the settings and powers the router on. activity is the
+// mean time between entries of its own traffic (see Activity); 0 leaves
+// the log to triggers alone.
+func New(s Settings, env device.Env, activity time.Duration) (*Router, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Router{settings: s, env: env, rng: rand.New(rand.NewPCG(env.Seed, 0x10c))}
-	client := &alert.Client{Dial: env.Dial, Resolver: env.Resolver, HelloName: env.Hostname, Log: env.Log}
-	r.task = alert.NewMailTask(client, 4)
-	if env.ActivityEvery > 0 {
-		r.task.Go(r.activity)
+	r := &Router{Base: device.Start(env, env.Client(), 4), settings: s, rng: rand.New(rand.NewPCG(env.Seed, 0x10c))}
+	if activity > 0 {
+		r.Task.Go(func(ctx context.Context) { r.activity(ctx, activity) })
 	}
 	if sch, _ := s.schedule(); s.EnableEmailNotification && (sch.Every > 0 || sch.Daily != "") {
-		r.task.Go(func(ctx context.Context) {
+		r.Task.Go(func(ctx context.Context) {
 			sch.Run(ctx, func(time.Time) { r.mailLog("schedule") })
 		})
 	}
@@ -89,7 +78,7 @@ func (r *Router) Trigger(event string) {
 	case "email-log-now":
 		r.mailLog("email now")
 	default:
-		r.logf("unknown event %q ignored", event)
+		r.Logf("unknown event %q ignored", event)
 	}
 }
 
@@ -109,10 +98,10 @@ func (r *Router) lease() {
 
 // activity is the router's own traffic: a log entry every so often, at
 // seeded random intervals.
-func (r *Router) activity(ctx context.Context) {
+func (r *Router) activity(ctx context.Context, mean time.Duration) {
 	for {
 		r.mu.Lock()
-		wait := time.Duration(r.rng.ExpFloat64() * float64(r.env.ActivityEvery))
+		wait := time.Duration(r.rng.ExpFloat64() * float64(mean))
 		kind := r.rng.IntN(10)
 		r.mu.Unlock()
 		select {
@@ -153,7 +142,7 @@ func (r *Router) add(text string) {
 // mailLog queues the log for mailing. A delivered log is cleared.
 func (r *Router) mailLog(why string) {
 	if !r.settings.EnableEmailNotification {
-		r.logf("%s: e-mail notification is disabled", why)
+		r.Logf("%s: e-mail notification is disabled", why)
 		return
 	}
 	r.mu.Lock()
@@ -170,18 +159,18 @@ func (r *Router) mailLog(why string) {
 	n := len(r.entries)
 	upTo := r.added
 	r.mu.Unlock()
-	r.logf("%s: mailing the log (%s)", why, entries(n))
+	r.Logf("%s: mailing the log (%s)", why, entries(n))
 	s := r.settings
-	r.task.Submit(alert.Job{
+	r.Task.Submit(alert.Job{
 		Kind:   why,
 		Policy: alert.Policy{Servers: []alert.Server{s.server()}},
 		Build: func(mail int, now time.Time) (alert.Envelope, []byte, error) {
 			raw, err := alert.Compose(alert.Alert{
 				FromAddress: s.FromEmailAddress,
 				To:          []string{s.ToEmailAddress},
-				Subject:     "Log from " + r.env.Hostname,
+				Subject:     "Log from " + r.Env.Hostname,
 				Date:        now,
-				MessageID:   alert.MessageID(r.env.Seed, r.env.Hostname, mail),
+				MessageID:   alert.MessageID(r.Env.Seed, r.Env.Hostname, mail),
 				Text:        fmt.Sprintf("The router's log (%s) is attached.\n", entries(n)),
 				Attachments: []alert.Attachment{{Name: "log.txt", ContentType: "text/plain", Data: []byte(log)}},
 			})
@@ -200,38 +189,20 @@ func (r *Router) mailLog(why string) {
 			if f := d.Last(); f != nil && !d.Delivered() {
 				switch f.Class {
 				case alert.ClassRefused:
-					r.logf("%s refuses connections on port 25: the router sends on port 25 only, so a server on another port cannot be reached", s.SMTPServerAddress)
+					r.Logf("%s refuses connections on port 25: the router sends on port 25 only, so a server on another port cannot be reached", s.SMTPServerAddress)
 				case alert.ClassConnectTimeout:
-					r.logf("no answer from %s on port 25: the network may block outbound port 25, and the router cannot use another port", s.SMTPServerAddress)
+					r.Logf("no answer from %s on port 25: the network may block outbound port 25, and the router cannot use another port", s.SMTPServerAddress)
 				}
 			}
 		},
 	})
 }
 
-// Close powers the router off and waits for its goroutines.
-func (r *Router) Close() error {
-	r.task.Close()
-	return nil
-}
-
-// Outcomes returns what became of each mail so far.
-func (r *Router) Outcomes() []alert.Outcome { return r.task.Outcomes() }
-
-// FailureLog returns the router's record of failed mails.
-func (r *Router) FailureLog() []alert.Failure { return r.task.FailureLog() }
-
 // LogEntries returns the log as Status > Logs shows it.
 func (r *Router) LogEntries() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.entries...)
-}
-
-func (r *Router) logf(format string, args ...any) {
-	if r.env.Log != nil {
-		r.env.Log(alert.Event{Time: time.Now(), Text: fmt.Sprintf(format, args...)})
-	}
 }
 
 func entries(n int) string {

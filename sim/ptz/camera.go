@@ -2,7 +2,7 @@ package ptz
 
 import (
 	"context"
-	"crypto/x509"
+	"crypto/tls"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"alertsim/sim/alert"
+	"alertsim/sim/device"
 	"alertsim/sim/imaging"
 )
 
@@ -70,21 +71,6 @@ func ParseEvent(s string) (Event, error) {
 // 30 seconds later, then the alert is marked failed in the log.
 var Retries = []time.Duration{10 * time.Second, 30 * time.Second}
 
-// Env is what the camera is plugged into: its network and its identity.
-type Env struct {
-	// Hostname is the camera's network name, sent in EHLO and used in
-	// Message-IDs.
-	Hostname string
-	// Seed derives the camera's frames and message identifiers.
-	Seed     uint64
-	Dial     alert.DialFunc
-	Resolver alert.Resolver
-	// RootCAs is the firmware's trust store.
-	RootCAs *x509.CertPool
-	// Log receives the camera's log lines, if set.
-	Log func(alert.Event)
-}
-
 // SDFile is a frame the camera wrote to its SD card.
 type SDFile struct {
 	// Path is where it lies on the card: DCIM/20000101/motion_20000101_000005_1.jpg.
@@ -100,11 +86,9 @@ func (f SDFile) Name() string { return f.Path[strings.LastIndexByte(f.Path, '/')
 // Camera is a running camera. Trigger feeds it events; its mail task mails
 // them one at a time, with retries, as the firmware does.
 type Camera struct {
+	device.Base
 	settings Settings
 	fw       Firmware
-	env      Env
-	client   *alert.Client
-	task     *alert.MailTask
 
 	mu     sync.Mutex
 	events int
@@ -112,32 +96,21 @@ type Camera struct {
 }
 
 // New validates the settings and starts the camera.
-func New(s Settings, env Env) (*Camera, error) {
+func New(s Settings, env device.Env) (*Camera, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	fw, _ := LookupFirmware(s.Firmware)
-	c := &Camera{
-		settings: s,
-		fw:       fw,
-		env:      env,
-		client: &alert.Client{
-			Dial:      env.Dial,
-			Resolver:  env.Resolver,
-			RootCAs:   env.RootCAs,
-			HelloName: env.Hostname,
-			MaxTLS:    fw.MaxTLS,
-			Log:       env.Log,
-		},
+	client := env.Client()
+	client.MaxTLS = fw.MaxTLS
+	if fw.MaxTLS < tls.VersionTLS12 {
+		// An old TLS library offers its one version; Go's client would
+		// otherwise refuse anything below 1.2.
+		client.MinTLS = fw.MaxTLS
 	}
-	if fw.MaxTLS < 0x0303 {
-		// Its TLS library offers nothing newer, and nothing older is
-		// refused by the camera itself.
-		c.client.MinTLS = fw.MaxTLS
-	}
-	c.task = alert.NewMailTask(c.client, 8)
+	c := &Camera{Base: device.Start(env, client, 8), settings: s, fw: fw}
 	if sch, _ := s.heartbeat(fw); sch.Every > 0 || sch.Daily != "" {
-		c.task.Go(func(ctx context.Context) { sch.Run(ctx, func(time.Time) { c.task.Submit(c.heartbeatJob()) }) })
+		c.Task.Go(func(ctx context.Context) { sch.Run(ctx, func(time.Time) { c.Task.Submit(c.heartbeatJob()) }) })
 	}
 	return c, nil
 }
@@ -147,12 +120,12 @@ func New(s Settings, env Env) (*Camera, error) {
 // it drops the mail when its queue is full, and logs the drop.
 func (c *Camera) Trigger(e Event) {
 	if e == EventTestEmail {
-		c.task.Submit(c.testEmailJob())
+		c.Task.Submit(c.testEmailJob())
 		return
 	}
 	et, ok := lookupEvent(e)
 	if !ok {
-		c.logf("unknown event %q ignored", e)
+		c.Logf("unknown event %q ignored", e)
 		return
 	}
 	c.mu.Lock()
@@ -162,11 +135,11 @@ func (c *Camera) Trigger(e Event) {
 
 	frames, err := c.capture(n, et)
 	if err != nil {
-		c.logf("%s: snapshot failed: %v", e, err)
+		c.Logf("%s: snapshot failed: %v", e, err)
 		return
 	}
 	last := frames[len(frames)-1].Taken
-	c.task.Submit(alert.Job{
+	c.Task.Submit(alert.Job{
 		Kind:   string(e),
 		Ready:  last,
 		Policy: c.policy(),
@@ -196,7 +169,7 @@ func (c *Camera) capture(n int, et EventType) ([]SDFile, error) {
 	total := 0
 	for i := range count {
 		taken := start.Add(time.Duration(i) * time.Second)
-		data, err := imaging.Snapshot(imaging.Spec{Seed: c.env.Seed, Stream: stream, Index: n*8 + i, Taken: taken})
+		data, err := imaging.Snapshot(imaging.Spec{Seed: c.Env.Seed, Stream: stream, Index: n*8 + i, Taken: taken})
 		if err != nil {
 			return nil, err
 		}
@@ -206,7 +179,7 @@ func (c *Camera) capture(n int, et EventType) ([]SDFile, error) {
 			Alert: n, Taken: taken, Data: data,
 		})
 	}
-	c.logf("%s detected: alert %d, %d snapshot%s from %s stream (%d bytes)", et.Event, n, count, plural(count), stream, total)
+	c.Logf("%s detected: alert %d, %d snapshot%s from %s stream (%d bytes)", et.Event, n, count, device.Plural(count), stream, total)
 	if s.SDCardRecording {
 		c.mu.Lock()
 		c.sd = append(c.sd, frames...)
@@ -233,7 +206,7 @@ func (c *Camera) compose(mail int, now time.Time, et EventType, frames []SDFile)
 		To:          []string{s.RecipientAddress},
 		Subject:     alert.ExpandSubject(s.Subject, vars),
 		Date:        now,
-		MessageID:   alert.MessageID(c.env.Seed, c.env.Hostname, mail),
+		MessageID:   alert.MessageID(c.Env.Seed, c.Env.Hostname, mail),
 		Text: fmt.Sprintf("Event: %s\nCamera: %s\nTime: %s\nSnapshots: %d\n",
 			et.Words, s.CameraName, frames[0].Taken.Format("2006-01-02 15:04:05"), len(frames)),
 		Attachments: atts,
@@ -258,7 +231,7 @@ func (c *Camera) textJob(kind, subject, text string, p alert.Policy) alert.Job {
 		Build: func(mail int, now time.Time) (alert.Envelope, []byte, error) {
 			raw, err := alert.Compose(alert.Alert{
 				FromName: s.CameraName, FromAddress: s.SenderAddress, To: []string{s.RecipientAddress},
-				Subject: subject, Date: now, MessageID: alert.MessageID(c.env.Seed, c.env.Hostname, mail),
+				Subject: subject, Date: now, MessageID: alert.MessageID(c.Env.Seed, c.Env.Hostname, mail),
 				Text: fmt.Sprintf(text, now.Format("2006-01-02 15:04:05")),
 			})
 			return c.envelope(), raw, err
@@ -277,40 +250,13 @@ func (c *Camera) testEmailJob() alert.Job {
 	j := c.textJob("test email", c.settings.CameraName+" - Test Email",
 		"This is a test e-mail from "+c.settings.CameraName+".\nTime: %s\n",
 		alert.Policy{Servers: []alert.Server{c.settings.server()}})
-	j.Done = func(d *alert.Delivery) { c.logf("%s", alert.DescribeTest(d)) }
+	j.Done = func(d *alert.Delivery) { c.Logf("%s", alert.DescribeTest(d)) }
 	return j
 }
-
-// Close stops the camera, abandoning a delivery in progress, and waits for
-// its goroutines.
-func (c *Camera) Close() error {
-	c.task.Close()
-	return nil
-}
-
-// Outcomes returns what became of each mail so far.
-func (c *Camera) Outcomes() []alert.Outcome { return c.task.Outcomes() }
-
-// FailureLog returns the failure log as the web UI shows it
-// (Maintenance > Log).
-func (c *Camera) FailureLog() []alert.Failure { return c.task.FailureLog() }
 
 // SDCard returns the frames on the SD card, oldest first.
 func (c *Camera) SDCard() []SDFile {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.sd)
-}
-
-func (c *Camera) logf(format string, args ...any) {
-	if c.env.Log != nil {
-		c.env.Log(alert.Event{Time: time.Now(), Text: fmt.Sprintf(format, args...)})
-	}
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
