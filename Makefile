@@ -5,15 +5,17 @@ GO      ?= go
 BUILD   := build
 RUNNER  := $(BUILD)/scenarios.test
 
-.PHONY: all test tools demo replay golden fuzz vet runner clean
+.PHONY: all test tools demo replay golden gate fuzz vet runner clean
 
 all: test
 
-## test: vet, format check, every test with the race detector, then the full-size
-## loopback load test without it; JUnit XML in build/
+## test: vet, format check, every test with the race detector; the scenarios
+## again twice, shuffled, on one CPU, with the release gate's matrix; then the
+## full-size loopback load test; JUnit XML in build/
 test: tools vet
 	@mkdir -p $(BUILD)
 	$(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/junit.xml -- -race ./...
+	GOMAXPROCS=1 $(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/junit-determinism.xml -- -count=2 -shuffle=on ./scenarios -gate
 	$(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/junit-load.xml -- -count=1 -run '^TestLoopbackLoad$$' ./fakesmtp
 
 # Real SMTP peers the interoperability tests talk to, from Debian's
@@ -49,9 +51,23 @@ replay: runner
 	@if [ -z "$(SCENARIO)" ]; then echo "usage: make replay SCENARIO=path/to/file.yaml [SEED=n]"; exit 2; fi
 	@cd scenarios && ../$(RUNNER) -test.run '^TestReplay$$' -scenario "$(abspath $(SCENARIO))" $(if $(SEED),-seed $(SEED))
 
-## golden: rewrite the golden records from the current code (review the diff before committing; CI never runs this)
+## golden: rewrite the golden records, the matrix's and the JSON Schema from the
+## current code (review the diff before committing; CI never runs this)
 golden:
-	$(GO) test ./scenarios -run '^TestScenarios$$' -update
+	$(GO) test ./scenarios -count=1 -run '^(TestScenarios|TestGate|TestSchemaFileIsCurrent)$$' -update -gate
+
+## gate: the release gate: the library and the generated matrix (each model and
+## firmware x network profile x provider preset) against their golden records;
+## JUnit XML and a summary table per model and firmware in build/.
+## SHARD=k/n plays one shard of n (CI matrices), by a stable hash of the name.
+SHARD ?= 1/1
+gate: tools
+	@mkdir -p $(BUILD)
+	@status=0; \
+	$(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/gate-$(subst /,-of-,$(SHARD)).xml -- \
+		-count=1 -run '^TestGate$$' ./scenarios -gate -shard $(SHARD) -summary $(abspath $(BUILD))/gate-summary-$(subst /,-of-,$(SHARD)).txt || status=$$?; \
+	cat $(BUILD)/gate-summary-$(subst /,-of-,$(SHARD)).txt 2>/dev/null; \
+	exit $$status
 
 ## fuzz: fuzz the scenario loader for a minute and an SMTP session for 30 seconds
 fuzz:

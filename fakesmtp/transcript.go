@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // LineKind says who a transcript line comes from.
@@ -179,6 +180,16 @@ func (t *transcript) clientBytes(p []byte) {
 }
 
 func (t *transcript) command(line string) {
+	if binary(line) {
+		// Raw bytes would make the transcript and any record built on it
+		// unreadable; a TLS handshake on a plain port is the usual cause.
+		text := fmt.Sprintf("[%d bytes of binary data]", len(line))
+		if strings.HasPrefix(line, "\x16\x03") {
+			text = fmt.Sprintf("[%d bytes of a TLS handshake: the client speaks TLS to a plain port]", len(line))
+		}
+		t.add(Line{At: time.Now(), Kind: Command, Text: text})
+		return
+	}
 	if t.authAnswer {
 		t.authAnswer = false
 		t.add(Line{At: time.Now(), Kind: Command, Text: Redacted})
@@ -208,4 +219,13 @@ func (t *transcript) command(line string) {
 		}
 	}
 	t.add(Line{At: time.Now(), Kind: Command, Text: line})
+}
+
+// binary reports whether a client line holds bytes no SMTP command has:
+// controls other than tab, or invalid UTF-8.
+func binary(line string) bool {
+	if !utf8.ValidString(line) {
+		return true
+	}
+	return strings.ContainsFunc(line, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f })
 }

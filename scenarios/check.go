@@ -10,6 +10,7 @@ import (
 
 	"alertsim/fakesmtp"
 	"alertsim/netem"
+	"alertsim/sim/alert"
 	"alertsim/sim/ui"
 )
 
@@ -39,7 +40,7 @@ func (l *loader) check(sc *Scenario) error {
 	if a, err := netip.ParseAddr(sc.Device.IPv6); sc.Device.IPv6 != "" && (err != nil || !a.Is6()) {
 		return l.atPath("$.device.ipv6", fmt.Sprintf("%q is not an IPv6 address", sc.Device.IPv6), "2001:db8::10")
 	}
-	if sc.Device.Firmware != "" && !slices.Contains(m.firmwares, sc.Device.Firmware) {
+	if sc.Device.Firmware != "" && !slices.Contains(m.firmwares, string(sc.Device.Firmware)) {
 		hint := "this model has one firmware: leave firmware out"
 		if len(m.firmwares) > 0 {
 			hint = "firmware versions: " + strings.Join(m.firmwares, ", ")
@@ -47,9 +48,9 @@ func (l *loader) check(sc *Scenario) error {
 		return l.atPath("$.device.firmware", fmt.Sprintf("the %s has no firmware %q", m.name, sc.Device.Firmware), hint)
 	}
 	if sc.Device.Firmware == "" && len(m.firmwares) > 0 {
-		sc.Device.Firmware = m.firmwares[0]
+		sc.Device.Firmware = Version(m.firmwares[0])
 	}
-	settings, err := m.decode(sc.Device.Settings, sc.Device.Firmware)
+	settings, err := m.decode(sc.Device.Settings, string(sc.Device.Firmware))
 	if err != nil {
 		var fe *ui.FieldError
 		if errors.As(err, &fe) {
@@ -185,7 +186,28 @@ func (l *loader) check(sc *Scenario) error {
 	if d := sc.Expect.Delivered; d != nil && *d < 0 {
 		return l.atPath("$.expect.delivered", "delivered cannot be negative", "")
 	}
+	if a := sc.Expect.Attempts; a != nil && *a < 0 {
+		return l.atPath("$.expect.attempts", "attempts cannot be negative", "")
+	}
+	if f := sc.Expect.Failures; f != nil {
+		for i, c := range *f {
+			if !slices.Contains(alert.Classes(), alert.Class(c)) {
+				return l.atPath(fmt.Sprintf("$.expect.failures[%d]", i), fmt.Sprintf("unknown failure class %q", c), "classes: "+strings.Join(classNames(), ", "))
+			}
+		}
+	}
+	if d := sc.Expect.DeliveredBy; d != nil && *d > sc.Duration {
+		return l.atPath("$.expect.delivered_by", fmt.Sprintf("delivered_by %v is after the end of the run (%v)", *d, sc.Duration), "")
+	}
 	return nil
+}
+
+func classNames() []string {
+	var out []string
+	for _, c := range alert.Classes() {
+		out = append(out, string(c))
+	}
+	return out
 }
 
 func (l *loader) checkNetwork(nw *Network) error {

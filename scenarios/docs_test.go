@@ -10,18 +10,10 @@ import (
 // docs/SCENARIOS.md (a yaml block with a seed) loads and plays, so that a
 // newcomer copying it gets a working file.
 func TestDocExamplesLoad(t *testing.T) {
-	doc, err := os.ReadFile("../docs/SCENARIOS.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllSubmatch(doc, -1)
-	n := 0
-	for _, b := range blocks {
-		if !regexp.MustCompile(`(?m)^seed:`).Match(b[1]) {
-			continue
-		}
-		n++
-		sc, err := Parse("docs/SCENARIOS.md example", b[1])
+	examples := docExamples(t)
+	for i, ex := range examples {
+		n := i + 1
+		sc, err := Parse("docs/SCENARIOS.md example", ex)
 		if err != nil {
 			t.Errorf("example %d: %v", n, err)
 			continue
@@ -31,7 +23,24 @@ func TestDocExamplesLoad(t *testing.T) {
 			t.Errorf("example %d: expectation failed: %s", n, c.Text)
 		}
 	}
-	if n == 0 {
+}
+
+// docExamples returns every complete scenario shown in docs/SCENARIOS.md:
+// a yaml block with a seed.
+func docExamples(t *testing.T) [][]byte {
+	t.Helper()
+	doc, err := os.ReadFile("../docs/SCENARIOS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for _, b := range regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllSubmatch(doc, -1) {
+		if regexp.MustCompile(`(?m)^seed:`).Match(b[1]) {
+			out = append(out, b[1])
+		}
+	}
+	if len(out) == 0 {
 		t.Fatal("docs/SCENARIOS.md shows no complete scenario")
 	}
+	return out
 }

@@ -25,6 +25,9 @@ type model struct {
 	// firmwares are the versions a scenario may name, the default first;
 	// nil when the model has one.
 	firmwares []string
+	// settings is the zero value of the model's settings type, for the
+	// schema.
+	settings any
 	// decode reads the settings node into the model's settings, over its
 	// factory defaults, for the firmware, and validates them.
 	decode func(node ast.Node, firmware string) (any, error)
@@ -84,6 +87,7 @@ func decodeAs[S interface{ Validate() error }](defaults func() S, setFirmware fu
 var models = []*model{
 	{
 		name:      "ptz-4g",
+		settings:  ptz.Settings{},
 		summary:   "4G PTZ camera: SSL 465 / STARTTLS 587, app passwords, bursts, retries, heartbeat, MTU and DNS settings, SD card",
 		hostname:  "ptz-camera",
 		events:    ptz.EventNames(),
@@ -109,6 +113,7 @@ var models = []*model{
 	},
 	{
 		name:     "dir-router",
+		settings: dir.Settings{},
 		summary:  "DIR-series router: mails its log on log full and on a schedule, port 25 only, no TLS, optional login",
 		hostname: "dir-router",
 		events:   dir.Events,
@@ -127,6 +132,7 @@ var models = []*model{
 	},
 	{
 		name:     "dcs-camera",
+		settings: dcs.Settings{},
 		summary:  "DCS-series camera: SMTP server 1 and backup server 2, return address, port 25 only, no SSL, motion windows",
 		hostname: "dcs-camera",
 		events:   dcs.Events,
@@ -148,6 +154,7 @@ var models = []*model{
 	},
 	{
 		name:     "bb-camera",
+		settings: bb.Settings{},
 		summary:  "BB-series camera: host, IPv4 or [IPv6] server, SSL option, 3 destinations, 44-character subject + time stamp",
 		hostname: "bb-camera",
 		events:   bb.Triggers,

@@ -320,6 +320,32 @@ func record(sc *Scenario, root uint64, start time.Time, tl *timeline, dev runnin
 			Text: fmt.Sprintf("delivered: want %d, the servers accepted %d", *want, res.Messages),
 		})
 	}
+	if want := sc.Expect.Attempts; want != nil {
+		res.Checks = append(res.Checks, Check{
+			OK:   *want == res.Attempts,
+			Text: fmt.Sprintf("attempts: want %d, the device made %d", *want, res.Attempts),
+		})
+	}
+	if want := sc.Expect.Failures; want != nil {
+		got := make([]string, len(failures))
+		for i, f := range failures {
+			got[i] = string(f.Class)
+		}
+		res.Checks = append(res.Checks, Check{
+			OK:   slices.Equal(*want, got),
+			Text: fmt.Sprintf("failure log: want [%s], the device logged [%s]", strings.Join(*want, " "), strings.Join(got, " ")),
+		})
+	}
+	if by := sc.Expect.DeliveredBy; by != nil {
+		latest := time.Duration(0)
+		for _, m := range res.Captured {
+			latest = max(latest, m.Received.Sub(start))
+		}
+		res.Checks = append(res.Checks, Check{
+			OK:   latest <= by.D(),
+			Text: fmt.Sprintf("delivered by %v: the last message arrived at %s", *by, golden.Clock(latest)),
+		})
+	}
 	return res
 }
 

@@ -45,7 +45,7 @@ type Device struct {
 	Model string `yaml:"model"`
 	// Firmware is the firmware version, for models that have several
 	// (default: the newest).
-	Firmware string `yaml:"firmware"`
+	Firmware Version `yaml:"firmware"`
 	// Hostname is the device's network name (default: the model's).
 	Hostname string `yaml:"hostname"`
 	// Address is the device's IP address (default 192.0.2.10).
@@ -231,6 +231,31 @@ type Trigger struct {
 type Expect struct {
 	// Delivered is the number of messages the servers must have accepted.
 	Delivered *int `yaml:"delivered"`
+	// Attempts is the number of delivery attempts the device must have
+	// made, over all its mails.
+	Attempts *int `yaml:"attempts"`
+	// Failures are the classes of the device's failure log, in order
+	// ("auth", "timeout"); an empty list is a clean log.
+	Failures *[]string `yaml:"failures"`
+	// DeliveredBy is the latest time, from the start, by which every
+	// accepted message must have arrived.
+	DeliveredBy *Duration `yaml:"delivered_by"`
+}
+
+// Version is a firmware version, taken as written: YAML would read 6.0 as
+// the number 6.
+type Version string
+
+// UnmarshalYAML implements goccy/go-yaml's NodeUnmarshaler.
+func (v *Version) UnmarshalYAML(node ast.Node) error {
+	tk := node.GetToken()
+	switch node.(type) {
+	case *ast.StringNode, *ast.FloatNode, *ast.IntegerNode:
+	default:
+		return nodeError(node, fmt.Sprintf("%s is not a firmware version", strings.TrimSpace(node.String())), "write it as the device shows it: 5.2.0")
+	}
+	*v = Version(tk.Value)
+	return nil
 }
 
 // Duration is a time.Duration written with a unit ("90s", "5m", "1h30m").

@@ -231,6 +231,11 @@ type delivery struct {
 }
 
 func (d *delivery) fail(class Class, stage string, err error) error {
+	if errors.Is(d.ctx.Err(), context.Canceled) {
+		// Whatever the failure looked like, the device stopped the
+		// attempt itself (it was switched off).
+		class = ClassAbandoned
+	}
 	e := &Error{Class: class, Server: d.addr, Stage: stage, Err: err}
 	if r, ok := asReply(err); ok {
 		e.Code, e.Err = r.Code, r

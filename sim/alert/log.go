@@ -26,7 +26,13 @@ const (
 	ClassDeferred       Class = "deferred"        // a temporary (4xx) reply
 	ClassTimeout        Class = "timeout"         // the server or the link went silent mid-session
 	ClassNetwork        Class = "network"         // the connection was reset or closed mid-session
+	ClassAbandoned      Class = "abandoned"       // the device stopped the attempt (switched off, or the run ended)
 )
+
+// Classes returns every failure class, in the order above.
+func Classes() []Class {
+	return []Class{ClassDNS, ClassConnectTimeout, ClassRefused, ClassTLS, ClassAuth, ClassRejected, ClassDeferred, ClassTimeout, ClassNetwork, ClassAbandoned}
+}
 
 // Error is a classified delivery failure.
 type Error struct {

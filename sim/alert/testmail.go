@@ -27,6 +27,7 @@ var uiWords = map[Class]string{
 	ClassDeferred:       "The server deferred the message",
 	ClassTimeout:        "Network timeout",
 	ClassNetwork:        "The connection was lost",
+	ClassAbandoned:      "Cancelled",
 }
 
 // TestEmail is the "Test Email" button: it sends a short message now,

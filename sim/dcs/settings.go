@@ -35,8 +35,8 @@ type Settings struct {
 	ReturnAddress string `yaml:"return_email_address"`
 	// Port and SSL are not fields of the page; they are here so that a
 	// settings file that sets them is refused with the reason.
-	Port *int  `yaml:"port"`
-	SSL  *bool `yaml:"ssl"`
+	Port *int  `yaml:"port" schema:"-"`
+	SSL  *bool `yaml:"ssl" schema:"-"`
 
 	// MotionWindows are the motion detection windows that trigger
 	// (Trigger Condition: 1st, 2nd, 3rd).

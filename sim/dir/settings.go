@@ -24,7 +24,7 @@ type Settings struct {
 	SMTPServerAddress       string `yaml:"smtp_server_address"`
 	// Port is not a field of the page; it is here so that a settings file
 	// that sets one is refused with the reason rather than ignored.
-	Port                 *int   `yaml:"port"`
+	Port                 *int   `yaml:"port" schema:"-"`
 	EnableAuthentication bool   `yaml:"enable_authentication"`
 	AccountName          string `yaml:"account_name"`
 	Password             string `yaml:"password"`
