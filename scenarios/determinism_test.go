@@ -10,6 +10,9 @@ import (
 // the records must be byte-identical. (Across processes, -count, -shuffle,
 // -race and GOMAXPROCS=1 are covered by comparing with the golden files.)
 func TestRecordsAreDeterministic(t *testing.T) {
+	if raceDetector {
+		t.Skip("replays the library: run without -race (make test does)")
+	}
 	for _, path := range library(t) {
 		t.Run(path, func(t *testing.T) {
 			sc, err := Load(path)

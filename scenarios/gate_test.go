@@ -104,7 +104,11 @@ func TestGate(t *testing.T) {
 			base := filepath.Join(dir, filepath.Base(c.Name()))
 			os.MkdirAll(dir, 0o755)
 			os.WriteFile(base+".yaml", c.Source, 0o644)
-			os.WriteFile(base+".record", res.Record, 0o644)
+			record := res.Record
+			if why := Explain(res); len(why) > 0 {
+				record = append(record, "\n## why each attempt failed\n"+strings.Join(why, "\n")+"\n"...)
+			}
+			os.WriteFile(base+".record", record, 0o644)
 			t.Errorf("%s differs (-want +got):\n- %s\n+ %s\nThe cell and its record are in build/gate/%s.{yaml,record}; replay it with make replay SCENARIO=build/gate/%s.yaml. If the change is intended, run `make golden`.",
 				matrixGolden, want[c.Name()], line, c.Name(), c.Name())
 		})

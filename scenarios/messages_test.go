@@ -13,6 +13,9 @@ import (
 // line over 998 characters, base64 in lines of 76, and JPEG attachments
 // that decode.
 func TestLibraryMessagesAreWellFormed(t *testing.T) {
+	if raceDetector {
+		t.Skip("replays the library: run without -race (make test does)")
+	}
 	for _, path := range library(t) {
 		t.Run(path, func(t *testing.T) {
 			sc, err := Load(path)

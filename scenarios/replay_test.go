@@ -98,6 +98,10 @@ func TestReplay(t *testing.T) {
 	}
 	res := Run(t, sc, opts)
 	os.Stdout.Write(res.Record)
+	if why := Explain(res); len(why) > 0 {
+		fmt.Println("\n## why each attempt failed")
+		fmt.Println(strings.Join(why, "\n"))
+	}
 
 	fmt.Println("\n## expectations")
 	ok := true

@@ -44,6 +44,11 @@ type Result struct {
 	Captured []*fakesmtp.Message
 	// Failures lists the failure classes of the alerts not delivered.
 	Failures []alert.Class
+	// FailureLog is the device's failure log; Trace is what the network
+	// did; Start is the virtual time the run began.
+	FailureLog []alert.Failure
+	Trace      []netem.TraceEvent
+	Start      time.Time
 	// SDCard is what the device stored on its SD card, for models that
 	// keep evidence there.
 	SDCard []ptz.SDFile
@@ -226,8 +231,10 @@ func (tl *timeline) add(at time.Time, rank int, source, text string) {
 
 // record turns a finished run into its record and result.
 func record(sc *Scenario, root uint64, start time.Time, tl *timeline, dev runningDevice, servers []*runningServer, trace []netem.TraceEvent) *Result {
-	res := &Result{Scenario: sc, Seed: root}
+	res := &Result{Scenario: sc, Seed: root, Trace: trace, Start: start}
+	hasSD := false
 	if r, ok := dev.(*running); ok && r.sd != nil {
+		hasSD = true
 		res.SDCard = r.sd()
 	}
 	rec := &golden.Record{}
@@ -281,6 +288,7 @@ func record(sc *Scenario, root uint64, start time.Time, tl *timeline, dev runnin
 		rec.Outcome = append(rec.Outcome, line)
 	}
 	failures := dev.failureLog()
+	res.FailureLog = failures
 	if len(failures) == 0 {
 		rec.Outcome = append(rec.Outcome, "failure log: empty")
 	} else {
@@ -288,6 +296,10 @@ func record(sc *Scenario, root uint64, start time.Time, tl *timeline, dev runnin
 		for _, f := range failures {
 			rec.Outcome = append(rec.Outcome, "  "+f.String())
 		}
+	}
+
+	if hasSD {
+		rec.Outcome = append(rec.Outcome, describeSD(res.SDCard))
 	}
 
 	rec.Timeline = tl.entries
@@ -369,4 +381,21 @@ func deviceAddrs(d Device) string {
 		return d.Address + " and " + d.IPv6
 	}
 	return d.Address
+}
+
+// describeSD summarizes the SD card: how many frames of which alert.
+func describeSD(files []ptz.SDFile) string {
+	if len(files) == 0 {
+		return "sd card: empty"
+	}
+	var parts []string
+	for i := 0; i < len(files); {
+		j := i
+		for j < len(files) && files[j].Alert == files[i].Alert {
+			j++
+		}
+		parts = append(parts, fmt.Sprintf("alert %d: %d", files[i].Alert, j-i))
+		i = j
+	}
+	return fmt.Sprintf("sd card: %d frame%s (%s)", len(files), plural(len(files)), strings.Join(parts, ", "))
 }

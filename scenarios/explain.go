@@ -1,0 +1,80 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"alertsim/golden"
+	"alertsim/netem"
+)
+
+// Explain says, for each failed attempt in a run, what the network did to
+// it meanwhile: the packets it dropped and why, the retransmissions and
+// resets, with one trace line of each kind as an example. It is the "why"
+// of a replay report; a failure with a reply from the server needs no
+// network to explain it, and gets none when the network did nothing.
+func Explain(res *Result) []string {
+	var out []string
+	from := res.Start
+	for _, f := range res.FailureLog {
+		out = append(out, fmt.Sprintf("%s  attempt %d to %s: %s at %s%s", golden.Clock(f.Time.Sub(res.Start)), f.Attempt, f.Server, f.Class, f.Stage, codeSuffix(f.Code)))
+		if f.Detail != "" {
+			out = append(out, "    "+strings.ReplaceAll(strings.TrimSpace(f.Detail), "\n", "\n    "))
+		}
+		out = append(out, describeNetwork(res.Trace, from, f.Time, res.Start)...)
+		from = f.Time
+	}
+	return out
+}
+
+func codeSuffix(code int) string {
+	if code == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d)", code)
+}
+
+// describeNetwork summarizes the trace in (from, to].
+func describeNetwork(trace []netem.TraceEvent, from, to, start time.Time) []string {
+	type kind struct {
+		what    string
+		n       int
+		example netem.TraceEvent
+	}
+	var kinds []*kind
+	count := func(what string, e netem.TraceEvent) {
+		i := slices.IndexFunc(kinds, func(k *kind) bool { return k.what == what })
+		if i < 0 {
+			kinds = append(kinds, &kind{what: what, example: e})
+			i = len(kinds) - 1
+		}
+		kinds[i].n++
+	}
+	for _, e := range trace {
+		if !e.At.After(from) || e.At.After(to) {
+			continue
+		}
+		switch {
+		case strings.Contains(e.Text, " dropped on "):
+			_, why, _ := strings.Cut(e.Text[strings.Index(e.Text, " dropped on "):], ": ")
+			count("dropped: "+why, e)
+		case strings.Contains(e.Text, "retransmit"):
+			count("retransmitted", e)
+		case strings.Contains(e.Text, "reset") || strings.Contains(e.Text, "RST"):
+			count("reset", e)
+		case strings.Contains(e.Text, "link down") || strings.Contains(e.Text, "link up"):
+			count(strings.TrimSpace(e.Text), e)
+		}
+	}
+	if len(kinds) == 0 {
+		return []string{"    the network dropped nothing meanwhile"}
+	}
+	var out []string
+	for _, k := range kinds {
+		out = append(out, fmt.Sprintf("    network: %d x %s", k.n, k.what),
+			fmt.Sprintf("      e.g. %s  %s: %s", golden.Clock(k.example.At.Sub(start)), k.example.Host, k.example.Text))
+	}
+	return out
+}
