@@ -90,9 +90,10 @@ type Camera struct {
 	settings Settings
 	fw       Firmware
 
-	mu     sync.Mutex
-	events int
-	sd     []SDFile
+	mu       sync.Mutex
+	events   int
+	sd       []SDFile
+	throttle alert.Throttle
 }
 
 // New validates the settings and starts the camera.
@@ -109,6 +110,7 @@ func New(s Settings, env device.Env) (*Camera, error) {
 		client.MinTLS = fw.MaxTLS
 	}
 	c := &Camera{Base: device.Start(env, client, 8), settings: s, fw: fw}
+	c.throttle.Min = time.Duration(s.AlertInterval) * time.Second
 	if sch, _ := s.heartbeat(fw); sch.Every > 0 || sch.Daily != "" {
 		c.Task.Go(func(ctx context.Context) { sch.Run(ctx, func(time.Time) { c.Task.Submit(c.heartbeatJob()) }) })
 	}
@@ -136,6 +138,13 @@ func (c *Camera) Trigger(e Event) {
 	frames, err := c.capture(n, et)
 	if err != nil {
 		c.Logf("%s: snapshot failed: %v", e, err)
+		return
+	}
+	c.mu.Lock()
+	allowed := c.throttle.Allow(time.Now())
+	c.mu.Unlock()
+	if !allowed {
+		c.Logf("alert %d not mailed: within the %d s alert interval (frames kept on the SD card)", n, c.settings.AlertInterval)
 		return
 	}
 	last := frames[len(frames)-1].Taken

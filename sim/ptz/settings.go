@@ -104,6 +104,10 @@ type Settings struct {
 	// HeartbeatTime).
 	Heartbeat     string `yaml:"heartbeat"`
 	HeartbeatTime string `yaml:"heartbeat_time"`
+	// AlertInterval is the least time, in seconds, between two alert
+	// mails: events within it are recorded to the SD card but not mailed.
+	// 0 mails every event.
+	AlertInterval int `yaml:"alert_interval"`
 	// SDCardRecording keeps every event's frames on the SD card.
 	SDCardRecording bool `yaml:"sd_card_recording"`
 
@@ -170,6 +174,9 @@ func (s Settings) Validate() error {
 	}
 	if s.SnapshotCount < 0 || s.SnapshotCount > fw.MaxBurst {
 		return ui.Reject("snapshot_count", fmt.Sprintf("Snapshot count must be between 1 and %d.", fw.MaxBurst))
+	}
+	if s.AlertInterval < 0 || s.AlertInterval > 3600 {
+		return ui.Reject("alert_interval", "Alert interval must be between 0 and 3600 seconds.")
 	}
 	if _, err := s.heartbeat(fw); err != nil {
 		return err
