@@ -148,6 +148,7 @@ func (r *Router) mailLog(why string) {
 	r.mu.Lock()
 	if r.pending {
 		r.mu.Unlock()
+		r.Logf("%s: a log mail is already on its way", why)
 		return
 	}
 	r.pending = true
