@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/netip"
 	"os"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -101,9 +100,7 @@ func TestDNSAnswers(t *testing.T) {
 		if h.RCode != dnsmessage.RCodeNameError {
 			t.Errorf("unknown name: %v, want NXDOMAIN", h.RCode)
 		}
-		if !strings.Contains(traceText(n), "dns: A smtp.gmail.com? from 192.0.2.10:49152: A 203.0.113.10") {
-			t.Errorf("trace:\n%s", traceText(n))
-		}
+		wantTrace(t, n, "dns: A smtp.gmail.com? from 192.0.2.10:49152: A 203.0.113.10")
 	})
 }
 
@@ -142,9 +139,7 @@ func TestDNSFaults(t *testing.T) {
 				} else if err != nil || h.RCode != tc.rcode {
 					t.Errorf("rcode %v, err %v; want %v", h.RCode, err, tc.rcode)
 				}
-				if !strings.Contains(traceText(n), "(fault: "+tc.fault.Kind.String()) {
-					t.Errorf("trace does not name the fault:\n%s", traceText(n))
-				}
+				wantTrace(t, n, "(fault: "+tc.fault.Kind.String())
 			})
 		})
 	}
@@ -158,9 +153,7 @@ func TestDNSQueryLostOnTheLink(t *testing.T) {
 		if _, _, err := ask(t, client, "smtp.gmail.com.", dnsmessage.TypeA, 5*time.Second); !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("query over a dead link: %v", err)
 		}
-		if !strings.Contains(traceText(n), "UDP datagram dropped on client uplink: link down") {
-			t.Errorf("trace:\n%s", traceText(n))
-		}
+		wantTrace(t, n, "UDP datagram dropped on client uplink: link down")
 	})
 }
 

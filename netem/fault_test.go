@@ -111,12 +111,7 @@ func TestOutageDuringData(t *testing.T) {
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("read: %v, want the client's deadline", err)
 		}
-		trace := traceText(n)
-		for _, want := range []string{"link down (down at 2s for 1m0s)", "dropped on client uplink: link down"} {
-			if !strings.Contains(trace, want) {
-				t.Errorf("trace lacks %q:\n%s", want, trace)
-			}
-		}
+		wantTrace(t, n, "link down (down at 2s for 1m0s)", "dropped on client uplink: link down")
 	})
 }
 
@@ -133,9 +128,7 @@ func TestOutageShorterThanRetriesHeals(t *testing.T) {
 		if at := (<-done).Sub(n.start); at < 6*time.Second || at > 30*time.Second {
 			t.Errorf("transfer done at %v; the outage ends at 6s", at)
 		}
-		if !strings.Contains(traceText(n), "link up again") {
-			t.Errorf("trace lacks the end of the outage:\n%s", traceText(n))
-		}
+		wantTrace(t, n, "link up again")
 	})
 }
 
@@ -183,9 +176,7 @@ func TestStallHangsTheConnection(t *testing.T) {
 		if _, err := c.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("read: %v", err)
 		}
-		if !strings.Contains(traceText(n), "dropped on client uplink: link stalled") {
-			t.Errorf("trace:\n%s", traceText(n))
-		}
+		wantTrace(t, n, "dropped on client uplink: link stalled")
 	})
 }
 
@@ -212,9 +203,7 @@ func TestCutAfterBytes(t *testing.T) {
 		if k := <-got; k > 50_000 {
 			t.Errorf("server received %d bytes, more than the 50000 allowed", k)
 		}
-		if !strings.Contains(traceText(n), "connection cut after 50000 bytes") {
-			t.Errorf("trace:\n%s", traceText(n))
-		}
+		wantTrace(t, n, "connection cut after 50000 bytes")
 	})
 }
 
@@ -263,12 +252,7 @@ func TestNATForgetsIdleConnection(t *testing.T) {
 		if _, err := c.Read(make([]byte, 8)); !errors.Is(err, syscall.ECONNRESET) {
 			t.Errorf("read after the mapping expired: %v, want a reset", err)
 		}
-		trace := traceText(n)
-		for _, want := range []string{"dropped on client downlink: NAT mapping expired after 5m0s idle", "the NAT forgot the idle connection"} {
-			if !strings.Contains(trace, want) {
-				t.Errorf("trace lacks %q:\n%s", want, trace)
-			}
-		}
+		wantTrace(t, n, "dropped on client downlink: NAT mapping expired after 5m0s idle", "the NAT forgot the idle connection")
 	})
 }
 
@@ -291,9 +275,7 @@ func TestDownlinkQueueDrops(t *testing.T) {
 		if err != nil || k != 100_000 {
 			t.Fatalf("received %d bytes, %v", k, err)
 		}
-		if !strings.Contains(traceText(n), "queue full (20000 bytes)") {
-			t.Errorf("no queue drops in the trace")
-		}
+		wantTrace(t, n, "queue full (20000 bytes)")
 	})
 }
 

@@ -75,6 +75,18 @@ func traceText(n *Network) string {
 	return b.String()
 }
 
+// wantTrace fails the test for each line fragment the network's trace
+// lacks, showing the whole trace.
+func wantTrace(t *testing.T, n *Network, wants ...string) {
+	t.Helper()
+	trace := traceText(n)
+	for _, want := range wants {
+		if !strings.Contains(trace, want) {
+			t.Errorf("trace lacks %q:\n%s", want, trace)
+		}
+	}
+}
+
 // sink accepts one connection on port and reads size bytes from it; the
 // channel gets the time the last one arrived, or the zero time if the
 // connection ended first. The listener closes with the connection.

@@ -13,17 +13,11 @@ func TestRecordsAreDeterministic(t *testing.T) {
 	if raceDetector {
 		t.Skip("replays the library: run without -race (make test does)")
 	}
-	for _, path := range library(t) {
-		t.Run(path, func(t *testing.T) {
-			sc, err := Load(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			first := Run(t, sc, Options{}).Record
-			second := Run(t, sc, Options{}).Record
-			if string(first) != string(second) {
-				t.Errorf("two runs of %s (seed %d) differ (-first +second):\n%s", path, sc.Seed, golden.Diff(string(first), string(second)))
-			}
-		})
-	}
+	eachScenario(t, func(t *testing.T, path string, sc *Scenario) {
+		first := Run(t, sc, Options{}).Record
+		second := Run(t, sc, Options{}).Record
+		if string(first) != string(second) {
+			t.Errorf("two runs of %s (seed %d) differ (-first +second):\n%s", path, sc.Seed, golden.Diff(string(first), string(second)))
+		}
+	})
 }

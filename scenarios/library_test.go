@@ -44,14 +44,38 @@ func TestScenarios(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res := Run(t, sc, Options{})
-			golden.Assert(t, GoldenPath(path), res.Record)
-			for _, c := range res.Failed() {
-				t.Errorf("expectation failed: %s (seed %d)", c.Text, res.Seed)
+			checkScenario(t, path, sc)
+		})
+	}
+}
+
+// checkScenario plays the library scenario loaded from path and checks it
+// against its golden record and its expectations, saying how to replay it
+// when it fails. TestScenarios, TestGate and make demo all judge a
+// scenario this way.
+func checkScenario(t *testing.T, path string, sc *Scenario) *Result {
+	t.Helper()
+	res := Run(t, sc, Options{})
+	golden.Assert(t, GoldenPath(path), res.Record)
+	for _, c := range res.Failed() {
+		t.Errorf("expectation failed: %s (seed %d)", c.Text, res.Seed)
+	}
+	if t.Failed() {
+		t.Logf("replay it: make replay SCENARIO=scenarios/%s SEED=%d", path, res.Seed)
+	}
+	return res
+}
+
+// eachScenario runs fn as a subtest for every scenario of the library,
+// loaded.
+func eachScenario(t *testing.T, fn func(t *testing.T, path string, sc *Scenario)) {
+	for _, path := range library(t) {
+		t.Run(path, func(t *testing.T) {
+			sc, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if t.Failed() {
-				t.Logf("replay it: make replay SCENARIO=scenarios/%s SEED=%d", path, res.Seed)
-			}
+			fn(t, path, sc)
 		})
 	}
 }

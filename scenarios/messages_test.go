@@ -16,26 +16,20 @@ func TestLibraryMessagesAreWellFormed(t *testing.T) {
 	if raceDetector {
 		t.Skip("replays the library: run without -race (make test does)")
 	}
-	for _, path := range library(t) {
-		t.Run(path, func(t *testing.T) {
-			sc, err := Load(path)
+	eachScenario(t, func(t *testing.T, _ string, sc *Scenario) {
+		for _, m := range Run(t, sc, Options{}).Captured {
+			parts, err := mailcheck.Check(m.Raw)
 			if err != nil {
-				t.Fatal(err)
+				t.Errorf("message %d: %v", m.ID, err)
 			}
-			for _, m := range Run(t, sc, Options{}).Captured {
-				parts, err := mailcheck.Check(m.Raw)
-				if err != nil {
-					t.Errorf("message %d: %v", m.ID, err)
+			for _, p := range parts {
+				if p.ContentType != "image/jpeg" {
+					continue
 				}
-				for _, p := range parts {
-					if p.ContentType != "image/jpeg" {
-						continue
-					}
-					if _, err := jpeg.Decode(bytes.NewReader(p.Body)); err != nil {
-						t.Errorf("message %d: %s does not decode: %v", m.ID, p.Filename, err)
-					}
+				if _, err := jpeg.Decode(bytes.NewReader(p.Body)); err != nil {
+					t.Errorf("message %d: %s does not decode: %v", m.ID, p.Filename, err)
 				}
 			}
-		})
-	}
+		}
+	})
 }

@@ -91,7 +91,7 @@ var models = []*model{
 		summary:   "4G PTZ camera: SSL 465 / STARTTLS 587, app passwords, bursts, retries, heartbeat, MTU and DNS settings, SD card",
 		hostname:  "ptz-camera",
 		events:    ptz.EventNames(),
-		firmwares: ptzFirmwares(),
+		firmwares: ptz.FirmwareVersions(),
 		decode:    decodeAs(ptz.Defaults, func(s *ptz.Settings, fw string) { s.Firmware = fw }),
 		network: func(settings any) (int, []netip.Addr) {
 			s := settings.(ptz.Settings)
@@ -171,14 +171,6 @@ var models = []*model{
 			}, nil
 		},
 	},
-}
-
-func ptzFirmwares() []string {
-	v := make([]string, len(ptz.Firmwares))
-	for i, f := range ptz.Firmwares {
-		v[i] = f.Version
-	}
-	return v
 }
 
 func lookupModel(name string) *model {

@@ -280,10 +280,10 @@ func record(sc *Scenario, root uint64, start time.Time, tl *timeline, dev runnin
 		line := fmt.Sprintf("mail %d (%s): ", o.Mail, o.Kind)
 		if o.Delivered {
 			res.Delivered++
-			line += fmt.Sprintf("delivered after %d attempt%s", o.Attempts, plural(o.Attempts))
+			line += fmt.Sprintf("delivered after %d attempt%s", o.Attempts, device.Plural(o.Attempts))
 		} else {
 			res.Failures = append(res.Failures, o.Class)
-			line += fmt.Sprintf("failed after %d attempt%s (%s)", o.Attempts, plural(o.Attempts), o.Class)
+			line += fmt.Sprintf("failed after %d attempt%s (%s)", o.Attempts, device.Plural(o.Attempts), o.Class)
 		}
 		rec.Outcome = append(rec.Outcome, line)
 	}
@@ -369,13 +369,6 @@ func joinAddrs(addrs []netip.Addr) string {
 	return strings.Join(s, ", ")
 }
 
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}
-
 func deviceAddrs(d Device) string {
 	if d.IPv6 != "" {
 		return d.Address + " and " + d.IPv6
@@ -397,5 +390,5 @@ func describeSD(files []ptz.SDFile) string {
 		parts = append(parts, fmt.Sprintf("alert %d: %d", files[i].Alert, j-i))
 		i = j
 	}
-	return fmt.Sprintf("sd card: %d frame%s (%s)", len(files), plural(len(files)), strings.Join(parts, ", "))
+	return fmt.Sprintf("sd card: %d frame%s (%s)", len(files), device.Plural(len(files)), strings.Join(parts, ", "))
 }

@@ -140,7 +140,7 @@ func Defaults() Settings {
 func (s Settings) Validate() error {
 	fw, ok := LookupFirmware(s.Firmware)
 	if !ok {
-		return fmt.Errorf("unknown firmware %q (versions: %s)", s.Firmware, strings.Join(firmwareVersions(), ", "))
+		return fmt.Errorf("unknown firmware %q (versions: %s)", s.Firmware, strings.Join(FirmwareVersions(), ", "))
 	}
 	switch {
 	case strings.TrimSpace(s.SMTPServer) == "":
@@ -198,7 +198,8 @@ func (s Settings) Validate() error {
 	return nil
 }
 
-func firmwareVersions() []string {
+// FirmwareVersions lists the versions modelled, newest first.
+func FirmwareVersions() []string {
 	v := make([]string, len(Firmwares))
 	for i, f := range Firmwares {
 		v[i] = f.Version
