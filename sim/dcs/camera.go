@@ -3,6 +3,7 @@ package dcs
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +24,17 @@ type Camera struct {
 
 	mu        sync.Mutex
 	snapshots int
+	// shots are the snapshots motion has scheduled, in the order they are
+	// due (by time, then by the order the motions began). One goroutine
+	// takes them all, so that two windows due at the same instant give
+	// the same snapshots and mails on every run.
+	shots []shot
+	wake  chan struct{}
+}
+
+type shot struct {
+	at     time.Time
+	window int
 }
 
 // New validates the settings and powers the camera on.
@@ -30,7 +42,9 @@ func New(s Settings, env device.Env) (*Camera, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	return &Camera{Base: device.Start(env, env.Client(), 8), settings: s}, nil
+	c := &Camera{Base: device.Start(env, env.Client(), 8), settings: s, wake: make(chan struct{}, 1)}
+	c.Task.Go(c.shooter)
+	return c, nil
 }
 
 // Trigger reports motion in a window ("motion-window-2") lasting d. While
@@ -58,18 +72,49 @@ func (c *Camera) Trigger(event string, d time.Duration) {
 	every := time.Duration(s.SnapshotInterval) * time.Second
 	count := max(1, int((d+every-1)/every))
 	c.Logf("motion in window %d for %v: %d snapshot%s, one every %v", w, d, count, device.Plural(count), every)
-	c.Task.Go(func(ctx context.Context) {
-		for i := range count {
-			if i > 0 {
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(every):
-				}
-			}
-			c.snapshot(w)
+	now := time.Now()
+	c.mu.Lock()
+	for i := range count {
+		c.shots = append(c.shots, shot{at: now.Add(time.Duration(i) * every), window: w})
+	}
+	// Stable: shots due at the same time keep the order motion began.
+	slices.SortStableFunc(c.shots, func(a, b shot) int { return a.at.Compare(b.at) })
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// shooter takes each scheduled snapshot when it is due.
+func (c *Camera) shooter(ctx context.Context) {
+	for {
+		c.mu.Lock()
+		var wait <-chan time.Time
+		if len(c.shots) > 0 {
+			wait = time.After(time.Until(c.shots[0].at))
 		}
-	})
+		c.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.wake:
+			continue
+		case <-wait:
+		}
+		now := time.Now()
+		c.mu.Lock()
+		i := slices.IndexFunc(c.shots, func(s shot) bool { return s.at.After(now) })
+		if i < 0 {
+			i = len(c.shots)
+		}
+		due := slices.Clone(c.shots[:i])
+		c.shots = c.shots[i:]
+		c.mu.Unlock()
+		for _, s := range due {
+			c.snapshot(s.window)
+		}
+	}
 }
 
 // snapshot takes a frame now and queues its mail.
