@@ -39,13 +39,18 @@ func (s Schedule) Next(t time.Time) time.Time {
 	return next
 }
 
-// Run calls fn at each time of the schedule until ctx ends.
+// Run calls fn at each time of the schedule, with that time, until ctx
+// ends.
 func (s Schedule) Run(ctx context.Context, fn func(time.Time)) {
 	if s.Every <= 0 && s.Daily == "" {
 		return
 	}
 	for t := s.Next(time.Now()); !t.IsZero(); t = s.Next(t) {
-		timer := time.NewTimer(time.Until(t))
+		// A nanosecond late: whatever else happens at the very instant
+		// (a trigger from outside the device) has happened, every run, by
+		// the time fn runs, so their order never depends on which
+		// goroutine the runtime wakes first.
+		timer := time.NewTimer(time.Until(t) + time.Nanosecond)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
