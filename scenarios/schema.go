@@ -30,27 +30,23 @@ func Schema() ([]byte, error) {
 	root["description"] = "A field report turned into a reproducible case: device, network, servers, triggers, expectations. See docs/SCENARIOS.md."
 	root["required"] = []string{"seed", "duration", "device", "network"}
 
-	props := root["properties"].(map[string]any)
-	device := props["device"].(map[string]any)
-	device["required"] = []string{"model"}
-	dprops := device["properties"].(map[string]any)
-	dprops["model"] = map[string]any{"enum": modelNames()}
-	network := props["network"].(map[string]any)
-	nprops := network["properties"].(map[string]any)
-	nprops["profile"] = map[string]any{"enum": netem.ProfileNames()}
-	nprops["pmtud"] = map[string]any{"enum": []string{"working", "blackhole"}}
-	server := props["servers"].(map[string]any)["items"].(map[string]any)
+	// What the types alone cannot say: the names the loader accepts, and
+	// the keys a file must have.
+	enum := func(names ...string) map[string]any { return map[string]any{"enum": names} }
+	in(root, "properties", "device")["required"] = []string{"model"}
+	in(root, "properties", "device", "properties")["model"] = enum(modelNames()...)
+	network := in(root, "properties", "network", "properties")
+	network["profile"] = enum(netem.ProfileNames()...)
+	network["pmtud"] = enum("working", "blackhole")
+	server := in(root, "properties", "servers", "items")
 	server["required"] = []string{"host"}
-	sprops := server["properties"].(map[string]any)
-	sprops["preset"] = map[string]any{"enum": fakesmtp.PresetNames()}
-	sprops["certificate"] = map[string]any{"enum": certificates}
-	sprops["min_tls"] = map[string]any{"enum": []string{"1.0", "1.1", "1.2", "1.3"}}
-	fprops := sprops["faults"].(map[string]any)["items"].(map[string]any)["properties"].(map[string]any)
-	fprops["stage"] = map[string]any{"enum": fakesmtp.Stages()}
-	lprops := sprops["listen"].(map[string]any)["items"].(map[string]any)["properties"].(map[string]any)
-	lprops["mode"] = map[string]any{"enum": []string{"plain", "starttls", "implicit-tls"}}
-	trigger := props["triggers"].(map[string]any)["items"].(map[string]any)
-	trigger["required"] = []string{"at", "event"}
+	sprops := in(server, "properties")
+	sprops["preset"] = enum(fakesmtp.PresetNames()...)
+	sprops["certificate"] = enum(certificates...)
+	sprops["min_tls"] = enum("1.0", "1.1", "1.2", "1.3")
+	in(sprops, "faults", "items", "properties")["stage"] = enum(fakesmtp.Stages()...)
+	in(sprops, "listen", "items", "properties")["mode"] = enum("plain", "starttls", "implicit-tls")
+	in(root, "properties", "triggers", "items")["required"] = []string{"at", "event"}
 
 	// Each model: its settings, firmware versions and events.
 	var perModel []any
@@ -77,6 +73,14 @@ func Schema() ([]byte, error) {
 	root["allOf"] = perModel
 	b, err := json.MarshalIndent(root, "", "  ")
 	return append(b, '\n'), err
+}
+
+// in returns the schema object at path below m.
+func in(m map[string]any, path ...string) map[string]any {
+	for _, k := range path {
+		m = m[k].(map[string]any)
+	}
+	return m
 }
 
 type schemaGen struct{}
