@@ -35,37 +35,24 @@ type model struct {
 	// (the interface MTU, the DNS servers), zero when they say nothing.
 	network func(settings any) (mtu int, dns []netip.Addr)
 	// start powers the device on.
-	start func(settings any, env device.Env) (runningDevice, error)
+	start func(settings any, env device.Env) (*runningDevice, error)
 }
 
-// device is a running device model, as the runner drives it.
-type runningDevice interface {
+// runningDevice is a powered-on device model, as the runner drives it.
+type runningDevice struct {
+	// device is the model's own running type; each embeds device.Base.
+	device interface {
+		Close() error
+		Outcomes() []alert.Outcome
+		FailureLog() []alert.Failure
+	}
+	// name names it for the record (`ptz-4g 5.2.0 "Site A"`).
+	name string
 	// trigger fires an event that lasts d (zero for an instant).
-	trigger(event string, d time.Duration)
-	// close powers it off and waits for its goroutines.
-	close()
-	outcomes() []alert.Outcome
-	failureLog() []alert.Failure
-	// describe names it for the record (`ptz-4g 5.2.0 "Site A"`).
-	describe() string
-}
-
-// running adapts a model's device to the runner.
-type running struct {
-	name     string
-	fire     func(event string, d time.Duration)
-	stop     func() error
-	outs     func() []alert.Outcome
-	failures func() []alert.Failure
-	// sd returns the device's stored evidence, when it keeps any.
+	trigger func(event string, d time.Duration)
+	// sd returns the device's stored evidence, for models that keep any.
 	sd func() []ptz.SDFile
 }
-
-func (r *running) trigger(event string, d time.Duration) { r.fire(event, d) }
-func (r *running) close()                                { r.stop() }
-func (r *running) outcomes() []alert.Outcome             { return r.outs() }
-func (r *running) failureLog() []alert.Failure           { return r.failures() }
-func (r *running) describe() string                      { return r.name }
 
 // decodeAs returns a model's decode function: defaults, then the node,
 // then the firmware, then Validate.
@@ -97,17 +84,16 @@ var models = []*model{
 			s := settings.(ptz.Settings)
 			return s.MTU, s.DNSServers()
 		},
-		start: func(settings any, env device.Env) (runningDevice, error) {
+		start: func(settings any, env device.Env) (*runningDevice, error) {
 			s := settings.(ptz.Settings)
 			cam, err := ptz.New(s, env)
 			if err != nil {
 				return nil, err
 			}
 			fw, _ := ptz.LookupFirmware(s.Firmware)
-			return &running{
-				name: fmt.Sprintf("ptz-4g %s %q", fw.Version, s.CameraName),
-				fire: func(e string, _ time.Duration) { cam.Trigger(ptz.Event(e)) },
-				stop: cam.Close, outs: cam.Outcomes, failures: cam.FailureLog, sd: cam.SDCard,
+			return &runningDevice{
+				device: cam, name: fmt.Sprintf("ptz-4g %s %q", fw.Version, s.CameraName),
+				trigger: func(e string, _ time.Duration) { cam.Trigger(ptz.Event(e)) }, sd: cam.SDCard,
 			}, nil
 		},
 	},
@@ -118,16 +104,13 @@ var models = []*model{
 		hostname: "dir-router",
 		events:   dir.Events,
 		decode:   decodeAs(dir.Defaults, nil),
-		start: func(settings any, env device.Env) (runningDevice, error) {
+		start: func(settings any, env device.Env) (*runningDevice, error) {
 			s := settings.(dir.Settings)
 			r, err := dir.New(s, env, dir.Activity)
 			if err != nil {
 				return nil, err
 			}
-			return &running{
-				name: "dir-router", fire: func(e string, _ time.Duration) { r.Trigger(e) },
-				stop: r.Close, outs: r.Outcomes, failures: r.FailureLog,
-			}, nil
+			return &runningDevice{device: r, name: "dir-router", trigger: func(e string, _ time.Duration) { r.Trigger(e) }}, nil
 		},
 	},
 	{
@@ -140,16 +123,13 @@ var models = []*model{
 		network: func(settings any) (int, []netip.Addr) {
 			return 0, settings.(dcs.Settings).DNSServers()
 		},
-		start: func(settings any, env device.Env) (runningDevice, error) {
+		start: func(settings any, env device.Env) (*runningDevice, error) {
 			s := settings.(dcs.Settings)
 			c, err := dcs.New(s, env)
 			if err != nil {
 				return nil, err
 			}
-			return &running{
-				name: fmt.Sprintf("dcs-camera %q", s.CameraName), fire: c.Trigger,
-				stop: c.Close, outs: c.Outcomes, failures: c.FailureLog,
-			}, nil
+			return &runningDevice{device: c, name: fmt.Sprintf("dcs-camera %q", s.CameraName), trigger: c.Trigger}, nil
 		},
 	},
 	{
@@ -159,16 +139,13 @@ var models = []*model{
 		hostname: "bb-camera",
 		events:   bb.Triggers,
 		decode:   decodeAs(bb.Defaults, nil),
-		start: func(settings any, env device.Env) (runningDevice, error) {
+		start: func(settings any, env device.Env) (*runningDevice, error) {
 			s := settings.(bb.Settings)
 			c, err := bb.New(s, env)
 			if err != nil {
 				return nil, err
 			}
-			return &running{
-				name: fmt.Sprintf("bb-camera %q", s.CameraName), fire: func(e string, _ time.Duration) { c.Trigger(e) },
-				stop: c.Close, outs: c.Outcomes, failures: c.FailureLog,
-			}, nil
+			return &runningDevice{device: c, name: fmt.Sprintf("bb-camera %q", s.CameraName), trigger: func(e string, _ time.Duration) { c.Trigger(e) }}, nil
 		},
 	},
 }

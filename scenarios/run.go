@@ -181,7 +181,7 @@ func play(t *testing.T, sc *Scenario, root uint64) *Result {
 	}
 	time.Sleep(sc.Duration.D() - time.Since(start))
 
-	dev.close()
+	dev.device.Close()
 	for _, s := range servers {
 		s.close(t)
 	}
@@ -230,19 +230,19 @@ func (tl *timeline) add(at time.Time, rank int, source, text string) {
 }
 
 // record turns a finished run into its record and result.
-func record(sc *Scenario, root uint64, start time.Time, tl *timeline, dev runningDevice, servers []*runningServer, trace []netem.TraceEvent) *Result {
+func record(sc *Scenario, root uint64, start time.Time, tl *timeline, dev *runningDevice, servers []*runningServer, trace []netem.TraceEvent) *Result {
 	res := &Result{Scenario: sc, Seed: root, Trace: trace, Start: start}
 	hasSD := false
-	if r, ok := dev.(*running); ok && r.sd != nil {
+	if dev.sd != nil {
 		hasSD = true
-		res.SDCard = r.sd()
+		res.SDCard = dev.sd()
 	}
 	rec := &golden.Record{}
 	link := sc.Network.link()
 	rec.Header = []golden.Field{
 		{Name: "scenario", Value: sc.Name},
 		{Name: "seed", Value: fmt.Sprint(root)},
-		{Name: "device", Value: fmt.Sprintf("%s, host %s at %s, MTU %d", dev.describe(), sc.Device.Hostname, deviceAddrs(sc.Device), sc.Device.MTU)},
+		{Name: "device", Value: fmt.Sprintf("%s, host %s at %s, MTU %d", dev.name, sc.Device.Hostname, deviceAddrs(sc.Device), sc.Device.MTU)},
 		{Name: "network", Value: describeLink(sc.Network.Profile, link)},
 	}
 	for _, f := range link.Faults {
@@ -270,7 +270,7 @@ func record(sc *Scenario, root uint64, start time.Time, tl *timeline, dev runnin
 	}
 	rec.Header = append(rec.Header, golden.Field{Name: "duration", Value: sc.Duration.String()})
 
-	outcomes := dev.outcomes()
+	outcomes := dev.device.Outcomes()
 	if len(outcomes) == 0 {
 		rec.Outcome = append(rec.Outcome, "no alerts")
 	}
@@ -287,7 +287,7 @@ func record(sc *Scenario, root uint64, start time.Time, tl *timeline, dev runnin
 		}
 		rec.Outcome = append(rec.Outcome, line)
 	}
-	failures := dev.failureLog()
+	failures := dev.device.FailureLog()
 	res.FailureLog = failures
 	if len(failures) == 0 {
 		rec.Outcome = append(rec.Outcome, "failure log: empty")
