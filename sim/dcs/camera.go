@@ -92,7 +92,9 @@ func (c *Camera) shooter(ctx context.Context) {
 		c.mu.Lock()
 		var wait <-chan time.Time
 		if len(c.shots) > 0 {
-			wait = time.After(time.Until(c.shots[0].at))
+			// A nanosecond late, as alert.Schedule: a trigger at the
+			// same instant has been handled by then, every run.
+			wait = time.After(time.Until(c.shots[0].at) + time.Nanosecond)
 		}
 		c.mu.Unlock()
 		select {
@@ -112,18 +114,17 @@ func (c *Camera) shooter(ctx context.Context) {
 		c.shots = c.shots[i:]
 		c.mu.Unlock()
 		for _, s := range due {
-			c.snapshot(s.window)
+			c.snapshot(s.window, s.at)
 		}
 	}
 }
 
-// snapshot takes a frame now and queues its mail.
-func (c *Camera) snapshot(window int) {
+// snapshot takes the frame due at taken and queues its mail.
+func (c *Camera) snapshot(window int, taken time.Time) {
 	c.mu.Lock()
 	c.snapshots++
 	n := c.snapshots
 	c.mu.Unlock()
-	taken := time.Now()
 	frame, err := imaging.Snapshot(imaging.Spec{Seed: c.Env.Seed, Stream: imaging.SubStream, Index: n, Taken: taken})
 	if err != nil {
 		c.Logf("snapshot %d failed: %v", n, err)
