@@ -20,19 +20,22 @@ func TestSDCardKeepsTheEvidenceOfAFailedAlert(t *testing.T) {
 		t.Fatal(err)
 	}
 	failed := Run(t, sc, Options{})
-	if failed.Alerts < 1 || failed.Delivered == failed.Alerts {
+	if len(failed.Mails) < 1 || failed.Delivered() == len(failed.Mails) {
 		t.Fatalf("%s: want the first alert to fail; outcome %s", path, failed.Outcome())
 	}
 	var sd [][]byte
 	var names []string
-	for _, f := range failed.SDCard {
+	if failed.Evidence == nil {
+		t.Fatal("the camera keeps no evidence")
+	}
+	for _, f := range failed.Evidence.Files {
 		if f.Alert == 1 {
 			sd = append(sd, f.Data)
 			names = append(names, f.Name())
 		}
 	}
 	if len(sd) == 0 {
-		t.Fatalf("the SD card holds nothing of alert 1; it holds %d files", len(failed.SDCard))
+		t.Fatalf("the SD card holds nothing of alert 1; it holds %d files", len(failed.Evidence.Files))
 	}
 
 	sc.Network.Faults = nil

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"alertsim/golden"
 	"alertsim/netem"
 )
 
@@ -19,7 +18,7 @@ func Explain(res *Result) []string {
 	var out []string
 	from := res.Start
 	for _, f := range res.FailureLog {
-		out = append(out, fmt.Sprintf("%s  attempt %d to %s: %s at %s%s", golden.Clock(f.Time.Sub(res.Start)), f.Attempt, f.Server, f.Class, f.Stage, codeSuffix(f.Code)))
+		out = append(out, fmt.Sprintf("%s  attempt %d to %s: %s at %s%s", Clock(f.Time.Sub(res.Start)), f.Attempt, f.Server, f.Class, f.Stage, codeSuffix(f.Code)))
 		if f.Detail != "" {
 			out = append(out, "    "+strings.ReplaceAll(strings.TrimSpace(f.Detail), "\n", "\n    "))
 		}
@@ -74,7 +73,7 @@ func describeNetwork(trace []netem.TraceEvent, from, to, start time.Time) []stri
 	var out []string
 	for _, k := range kinds {
 		out = append(out, fmt.Sprintf("    network: %d x %s", k.n, k.what),
-			fmt.Sprintf("      e.g. %s  %s: %s", golden.Clock(k.example.At.Sub(start)), k.example.Host, k.example.Text))
+			fmt.Sprintf("      e.g. %s  %s: %s", Clock(k.example.At.Sub(start)), k.example.Host, k.example.Text))
 	}
 	return out
 }

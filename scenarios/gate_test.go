@@ -1,11 +1,11 @@
 package scenarios
 
 import (
-	"bufio"
 	"bytes"
-	"crypto/sha256"
+
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,12 +22,6 @@ var (
 	summaryFlag = flag.String("summary", "", "with -gate: also write the summary table to this `file`")
 )
 
-// matrixGolden holds one line per matrix cell: its outcome and a digest of
-// its record. A whole record per cell would be hundreds of files; the
-// digest catches any change, and a failing cell is written out whole to
-// build/gate/ to be replayed and read.
-const matrixGolden = "matrix.golden"
-
 // gateRow counts one row of the summary: a model and firmware.
 type gateRow struct {
 	libPass, libFail, cellPass, cellFail int
@@ -43,9 +37,6 @@ func TestGate(t *testing.T) {
 	k, n, err := ParseShard(*shardFlag)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if golden.Updating() && n != 1 {
-		t.Fatal("make golden rewrites the whole matrix: run it without a shard")
 	}
 	rows := map[string]*gateRow{}
 	row := func(group string) *gateRow {
@@ -66,7 +57,7 @@ func TestGate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			group = strings.TrimSpace(sc.Device.Model + " " + string(sc.Device.Firmware))
+			group = strings.TrimSpace(sc.Device.Model.Name + " " + string(sc.Device.Firmware))
 			checkScenario(t, path, sc)
 		})
 		if r := row(group); ok {
@@ -76,11 +67,6 @@ func TestGate(t *testing.T) {
 		}
 	}
 
-	want, err := readMatrixGolden()
-	if err != nil && !golden.Updating() {
-		t.Fatal(err)
-	}
-	var got []string
 	for _, c := range Matrix() {
 		if !InShard(c.Name(), k, n) {
 			continue
@@ -91,32 +77,31 @@ func TestGate(t *testing.T) {
 				t.Fatal(err)
 			}
 			res := Run(t, sc, Options{})
-			line := matrixLine(c, res)
-			got = append(got, line)
-			if golden.Updating() || want[c.Name()] == line {
+			err = golden.Compare(c.GoldenPath(), res.Record)
+			if err == nil {
 				return
 			}
-			dir := filepath.Join("..", "build", "gate", filepath.Dir(c.Name()))
-			base := filepath.Join(dir, filepath.Base(c.Name()))
-			os.MkdirAll(dir, 0o755)
+			// The cell, the record it should have had and the one it has,
+			// side by side in build/gate/, so that make replay shows the
+			// difference and explains it.
+			base := filepath.Join("..", "build", "gate", c.Name())
+			os.MkdirAll(filepath.Dir(base), 0o755)
 			os.WriteFile(base+".yaml", c.Source, 0o644)
+			if want, err := os.ReadFile(c.GoldenPath()); err == nil {
+				os.WriteFile(base+".golden", want, 0o644)
+			}
 			record := res.Record
 			if why := Explain(res); len(why) > 0 {
 				record = append(record, "\n## why each attempt failed\n"+strings.Join(why, "\n")+"\n"...)
 			}
 			os.WriteFile(base+".record", record, 0o644)
-			t.Errorf("%s differs (-want +got):\n- %s\n+ %s\nThe cell and its record are in build/gate/%s.{yaml,record}; replay it with make replay SCENARIO=build/gate/%s.yaml. If the change is intended, run `make golden`.",
-				matrixGolden, want[c.Name()], line, c.Name(), c.Name())
+			t.Errorf("%v\nThe cell, its golden record and this run's are in build/gate/%s.{yaml,golden,record}; replay it with make replay SCENARIO=build/gate/%s.yaml.",
+				err, c.Name(), c.Name())
 		})
 		if r := row(c.Group()); ok {
 			r.cellPass++
 		} else {
 			r.cellFail++
-		}
-	}
-	if golden.Updating() {
-		if err := os.WriteFile(matrixGolden, []byte(strings.Join(got, "\n")+"\n"), 0o644); err != nil {
-			t.Fatal(err)
 		}
 	}
 
@@ -143,26 +128,6 @@ func TestGate(t *testing.T) {
 	if *summaryFlag != "" {
 		os.WriteFile(*summaryFlag, buf.Bytes(), 0o644)
 	}
-}
-
-// matrixLine is a cell's line in matrix.golden.
-func matrixLine(c Cell, res *Result) string {
-	return fmt.Sprintf("%s  %s  attempts %d  record %x", c.Name(), res.Outcome(), res.Attempts, sha256.Sum256(res.Record))
-}
-
-func readMatrixGolden() (map[string]string, error) {
-	f, err := os.Open(matrixGolden)
-	if err != nil {
-		return nil, fmt.Errorf("no %s: run `make golden` to create it: %w", matrixGolden, err)
-	}
-	defer f.Close()
-	lines := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		name, _, _ := strings.Cut(sc.Text(), "  ")
-		lines[name] = sc.Text()
-	}
-	return lines, sc.Err()
 }
 
 // TestShardsCoverEverything: for any shard count, the shards together
@@ -198,28 +163,32 @@ func TestShardsCoverEverything(t *testing.T) {
 	}
 }
 
-// TestMatrixCellsLoad: every generated cell is a valid scenario, and the
-// matrix golden file names exactly the cells there are.
+// TestMatrixCellsLoad: every generated cell is a valid scenario with a
+// golden record, and no golden record under matrix/ belongs to a cell the
+// matrix no longer has.
 func TestMatrixCellsLoad(t *testing.T) {
 	cells := Matrix()
 	if len(cells) < 100 {
 		t.Errorf("the matrix has %d cells", len(cells))
 	}
-	want, err := readMatrixGolden()
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := map[string]bool{}
 	for _, c := range cells {
 		if _, err := c.Scenario(); err != nil {
 			t.Error(err)
 		}
-		if _, ok := want[c.Name()]; !ok {
-			t.Errorf("%s has no line in %s: run make golden", c.Name(), matrixGolden)
+		want[c.GoldenPath()] = true
+		if _, err := os.Stat(c.GoldenPath()); err != nil {
+			t.Errorf("%s has no golden record (%v): run make golden", c.Name(), err)
 		}
-		delete(want, c.Name())
 	}
-	for name := range want {
-		t.Errorf("%s names %s, which the matrix no longer has: run make golden", matrixGolden, name)
+	err := filepath.WalkDir("matrix", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !want[filepath.ToSlash(path)] {
+			t.Errorf("%s belongs to no cell of the matrix: remove it (make golden does not)", path)
+		}
+		return err
+	})
+	if err != nil && !golden.Updating() {
+		t.Error(err)
 	}
 }
 

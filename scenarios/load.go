@@ -95,7 +95,6 @@ func Parse(path string, data []byte) (sc *Scenario, err error) {
 	case len(docs) > 1:
 		return nil, l.at(docs[1].Body, "a file holds one scenario; this is a second YAML document", "split it into two files")
 	}
-	l.file = file
 	sc = &Scenario{Path: path}
 	if _, ok := docs[0].Body.(*ast.MappingNode); !ok {
 		return nil, l.at(docs[0].Body, "a scenario is a mapping of keys (seed, duration, device, ...)", "see docs/SCENARIOS.md")
@@ -103,15 +102,15 @@ func Parse(path string, data []byte) (sc *Scenario, err error) {
 	if err := yaml.NodeToValue(docs[0].Body, sc, yaml.Strict()); err != nil {
 		return nil, l.wrap(err)
 	}
-	if err := l.check(sc); err != nil {
+	if err := sc.check(l); err != nil {
 		return nil, err
 	}
 	return sc, nil
 }
 
+// loader reports problems in the file at path.
 type loader struct {
 	path string
-	file *ast.File
 }
 
 // wrap turns a YAML library error or a posError into an *Error.
@@ -142,26 +141,8 @@ func (l *loader) at(node ast.Node, msg, hint string) error {
 	return l.wrap(nodeError(node, msg, hint))
 }
 
-// atPath returns an error located at the node the YAML path names
-// ("$.servers[0].listen[1].mode"), or at the nearest parent that exists.
-func (l *loader) atPath(path, msg, hint string) error {
-	for p := path; p != ""; p = parentPath(p) {
-		yp, err := yaml.PathString(p)
-		if err != nil {
-			continue
-		}
-		if node, err := yp.FilterFile(l.file); err == nil && node != nil {
-			// A mapping value points at its key's line, where people look.
-			return l.at(node, msg, hint)
-		}
-	}
+// whole returns an error about the file as a whole: a key it lacks at
+// the top level.
+func (l *loader) whole(msg, hint string) error {
 	return &Error{File: l.path, Msg: msg, Hint: hint}
-}
-
-func parentPath(p string) string {
-	i := strings.LastIndexAny(p, ".[")
-	if i <= 1 {
-		return ""
-	}
-	return p[:i]
 }

@@ -15,12 +15,10 @@ import (
 	"time"
 
 	"alertsim/fakesmtp"
-	"alertsim/golden"
 	"alertsim/internal/seed"
 	"alertsim/netem"
 	"alertsim/sim/alert"
 	"alertsim/sim/device"
-	"alertsim/sim/ptz"
 )
 
 // Options change how a scenario runs.
@@ -35,32 +33,28 @@ type Result struct {
 	Seed     uint64
 	// Record is the rendered run record, the text of the golden file.
 	Record []byte
-	// Alerts the device raised, how many of them were delivered, and the
-	// delivery attempts it made in all.
-	Alerts, Delivered, Attempts int
-	// Messages is how many messages the servers accepted; Captured has
+	// Mails is what became of each mail the device tried to send (alerts,
+	// heartbeats, logs), in order.
+	Mails []alert.Outcome
+	// Attempts is how many delivery attempts the device made, over all
+	// its mails.
+	Attempts int
+	// Accepted is how many messages the servers accepted; Captured has
 	// them, in order of reception.
-	Messages int
+	Accepted int
 	Captured []*fakesmtp.Message
-	// Failures lists the failure classes of the alerts not delivered.
-	Failures []alert.Class
-	// FailureLog is the device's failure log; Trace is what the network
-	// did; Start is the virtual time the run began.
+	// FailureLog is the device's failure log: every failed attempt.
 	FailureLog []alert.Failure
-	Trace      []netem.TraceEvent
-	Start      time.Time
-	// SDCard is what the device stored on its SD card, for models that
-	// keep evidence there.
-	SDCard []ptz.SDFile
-	// Checks are the scenario's expectations and whether the run met
-	// them (the golden record is compared separately).
+	// Trace is what the network did; Start is the virtual time the run
+	// began.
+	Trace []netem.TraceEvent
+	Start time.Time
+	// Evidence is what the device stored besides mail (an SD card), for
+	// models that keep any.
+	Evidence *device.Evidence
+	// Checks are the scenario's expectations, judged (the golden record is
+	// compared separately).
 	Checks []Check
-}
-
-// Check is one expectation of a scenario.
-type Check struct {
-	OK   bool
-	Text string
 }
 
 // Failed returns the checks the run did not meet.
@@ -74,14 +68,28 @@ func (r *Result) Failed() []Check {
 	return out
 }
 
-// Outcome summarizes the run in a few words, for tables.
-func (r *Result) Outcome() string {
-	s := fmt.Sprintf("%d/%d delivered", r.Delivered, r.Alerts)
-	if len(r.Failures) > 0 {
-		classes := make([]string, len(r.Failures))
-		for i, c := range r.Failures {
-			classes[i] = string(c)
+// Delivered returns how many of the device's mails a server took.
+func (r *Result) Delivered() int {
+	n := 0
+	for _, m := range r.Mails {
+		if m.Delivered {
+			n++
 		}
+	}
+	return n
+}
+
+// Outcome summarizes the run in a few words, for tables: mails delivered
+// out of mails tried, and the classes of those that failed.
+func (r *Result) Outcome() string {
+	s := fmt.Sprintf("%d/%d delivered", r.Delivered(), len(r.Mails))
+	var classes []string
+	for _, m := range r.Mails {
+		if !m.Delivered {
+			classes = append(classes, string(m.Class))
+		}
+	}
+	if len(classes) > 0 {
 		s += " (" + strings.Join(slices.Compact(classes), ", ") + ")"
 	}
 	return s
@@ -114,18 +122,11 @@ func Run(t *testing.T, sc *Scenario, opts Options) *Result {
 func play(t *testing.T, sc *Scenario, root uint64) *Result {
 	start := time.Now()
 	tl := &timeline{start: start, seq: map[string]int{}}
+	hostname := string(sc.Device.Hostname)
 
 	network := netem.New(netem.Config{Seed: seed.Derive(root, "network")})
-	devAddrs := []netip.Addr{netip.MustParseAddr(sc.Device.Address)}
-	if sc.Device.IPv6 != "" {
-		devAddrs = append(devAddrs, netip.MustParseAddr(sc.Device.IPv6))
-	}
-	devHost, err := network.AddHost(netem.HostConfig{
-		Name:  sc.Device.Hostname,
-		Addrs: devAddrs,
-		Link:  sc.Network.link(),
-		MTU:   sc.Device.MTU,
-	})
+	link := sc.Network.Link()
+	devHost, err := network.AddHost(netem.HostConfig{Name: hostname, Addrs: sc.Device.addrs(), Link: link, MTU: sc.Device.MTU})
 	if err != nil {
 		t.Fatalf("%s: %v", sc.Path, err)
 	}
@@ -136,20 +137,22 @@ func play(t *testing.T, sc *Scenario, root uint64) *Result {
 	}
 	hosts := alert.Hosts{}
 	servers := make([]*runningServer, len(sc.Servers))
-	for i, spec := range sc.Servers {
+	for i := range sc.Servers {
+		spec := &sc.Servers[i]
 		s, err := startServer(network, ca, spec)
 		if err != nil {
 			t.Fatalf("%s: server %s: %v", sc.Path, spec.Host, err)
 		}
 		servers[i] = s
-		hosts[strings.ToLower(spec.Host)] = []netip.Addr{netip.MustParseAddr(spec.Address)}
+		hosts[strings.ToLower(string(spec.Host))] = []netip.Addr{spec.Address.Addr}
 	}
 
-	deviceLog := func(e alert.Event) { tl.add(e.Time, rankDevice, sc.Device.Hostname, e.Text) }
+	deviceLog := func(e alert.Event) { tl.add(e.Time, rankDevice, hostname, e.Text) }
 	var resolver alert.Resolver = hosts
-	if servers, ok := sc.deviceDNS(); ok {
-		for _, s := range sc.DNS.Servers {
-			h, err := network.AddHost(netem.HostConfig{Name: s.Name, Addrs: []netip.Addr{netip.MustParseAddr(s.Address)}})
+	if dnsServers, ok := sc.deviceDNS(); ok {
+		for i := range sc.DNS.Servers {
+			s := &sc.DNS.Servers[i]
+			h, err := network.AddHost(netem.HostConfig{Name: string(s.Name), Addrs: []netip.Addr{s.Address.Addr}})
 			if err == nil {
 				err = h.ServeDNS(sc.dnsService(s))
 			}
@@ -157,11 +160,11 @@ func play(t *testing.T, sc *Scenario, root uint64) *Result {
 				t.Fatalf("%s: DNS server %s: %v", sc.Path, s.Name, err)
 			}
 		}
-		resolver = &alert.StubResolver{Servers: servers, Dial: devHost.Dial, Log: deviceLog}
+		resolver = &alert.StubResolver{Servers: dnsServers, Dial: devHost.Dial, Log: deviceLog}
 	}
 
-	dev, err := sc.model.start(sc.settings, device.Env{
-		Hostname: sc.Device.Hostname,
+	dev, err := sc.Device.Model.Start(sc.Device.settings, device.Env{
+		Hostname: hostname,
 		Seed:     seed.Derive(root, "device"),
 		Dial:     devHost.Dial,
 		Resolver: resolver,
@@ -169,7 +172,7 @@ func play(t *testing.T, sc *Scenario, root uint64) *Result {
 		Log:      deviceLog,
 	})
 	if err != nil {
-		t.Fatalf("%s: starting the %s: %v", sc.Path, sc.model.name, err)
+		t.Fatalf("%s: starting the %s: %v", sc.Path, sc.Device.Model.Name, err)
 	}
 
 	triggers := slices.Clone(sc.Triggers)
@@ -177,24 +180,22 @@ func play(t *testing.T, sc *Scenario, root uint64) *Result {
 	for _, tr := range triggers {
 		time.Sleep(tr.At.D() - time.Since(start))
 		tl.add(time.Now(), rankScenario, "scenario", "trigger: "+tr.Event)
-		dev.trigger(tr.Event, tr.For.D())
+		dev.Trigger(tr.Event, tr.For.D())
 	}
 	time.Sleep(sc.Duration.D() - time.Since(start))
 
-	dev.device.Close()
+	dev.Close()
 	for _, s := range servers {
 		s.close(t)
 	}
 	network.Close()
 
-	return record(sc, root, start, tl, dev, servers, network.Trace())
-}
-
-type runningServer struct {
-	spec Server
-	srv  *fakesmtp.Server
-	errc chan error
-	n    int
+	res := &Result{Scenario: sc, Seed: root, Trace: network.Trace(), Start: start}
+	res.Record = buildRecord(sc, res, link, tl, dev, servers).Render()
+	for _, j := range sc.Expect.judges {
+		res.Checks = append(res.Checks, j(res))
+	}
+	return res
 }
 
 func (s *runningServer) close(t *testing.T) {
@@ -206,7 +207,7 @@ func (s *runningServer) close(t *testing.T) {
 	}
 }
 
-// Ranks of the timeline's sources; see golden.Entry.
+// Ranks of the timeline's sources; see entry.
 const (
 	rankScenario = iota
 	rankNetwork  // what the network did explains what the ends saw
@@ -218,7 +219,7 @@ const (
 type timeline struct {
 	start   time.Time
 	mu      sync.Mutex
-	entries []golden.Entry
+	entries []entry
 	seq     map[string]int
 }
 
@@ -226,139 +227,96 @@ func (tl *timeline) add(at time.Time, rank int, source, text string) {
 	tl.mu.Lock()
 	defer tl.mu.Unlock()
 	tl.seq[source]++
-	tl.entries = append(tl.entries, golden.Entry{At: at.Sub(tl.start), Rank: rank, Source: source, Seq: tl.seq[source], Text: text})
+	tl.entries = append(tl.entries, entry{At: at.Sub(tl.start), Rank: rank, Source: source, Seq: tl.seq[source], Text: text})
 }
 
-// record turns a finished run into its record and result.
-func record(sc *Scenario, root uint64, start time.Time, tl *timeline, dev *runningDevice, servers []*runningServer, trace []netem.TraceEvent) *Result {
-	res := &Result{Scenario: sc, Seed: root, Trace: trace, Start: start}
-	hasSD := false
-	if dev.sd != nil {
-		hasSD = true
-		res.SDCard = dev.sd()
-	}
-	rec := &golden.Record{}
-	link := sc.Network.link()
-	rec.Header = []golden.Field{
+// buildRecord fills in the result from the finished run and returns its
+// record.
+func buildRecord(sc *Scenario, res *Result, link netem.Link, tl *timeline, dev device.Device, servers []*runningServer) *runRecord {
+	rec := &runRecord{}
+	rec.Header = []field{
 		{Name: "scenario", Value: sc.Name},
-		{Name: "seed", Value: fmt.Sprint(root)},
-		{Name: "device", Value: fmt.Sprintf("%s, host %s at %s, MTU %d", dev.name, sc.Device.Hostname, deviceAddrs(sc.Device), sc.Device.MTU)},
-		{Name: "network", Value: describeLink(sc.Network.Profile, link)},
+		{Name: "seed", Value: fmt.Sprint(res.Seed)},
+		{Name: "device", Value: fmt.Sprintf("%s, host %s at %s, MTU %d", dev, sc.Device.Hostname, sc.Device.describeAddrs(), sc.Device.MTU)},
+		{Name: "network", Value: describeLink(sc.Network.Profile.Name, link)},
 	}
 	for _, f := range link.Faults {
-		rec.Header = append(rec.Header, golden.Field{Name: "fault", Value: f.String()})
+		rec.Header = append(rec.Header, field{Name: "fault", Value: f.String()})
 	}
-	if servers, ok := sc.deviceDNS(); ok {
+	if dnsServers, ok := sc.deviceDNS(); ok {
 		for _, s := range sc.DNS.Servers {
 			v := fmt.Sprintf("%s at %s", s.Name, s.Address)
 			for _, f := range s.Faults {
-				v += fmt.Sprintf(", %s", f.Kind)
+				v += fmt.Sprintf(", %s", dnsFaultKinds.nameOf(netem.DNSFaultKind(f.Kind)))
 				if f.Name != "" {
-					v += " for " + f.Name
+					v += " for " + string(f.Name)
 				}
 			}
-			rec.Header = append(rec.Header, golden.Field{Name: "dns server", Value: v})
+			rec.Header = append(rec.Header, field{Name: "dns server", Value: v})
 		}
 		dns := "none configured"
-		if len(servers) > 0 {
-			dns = joinAddrs(servers)
+		if len(dnsServers) > 0 {
+			dns = joinAddrs(dnsServers)
 		}
-		rec.Header = append(rec.Header, golden.Field{Name: "device dns", Value: dns})
+		rec.Header = append(rec.Header, field{Name: "device dns", Value: dns})
 	}
 	for _, s := range servers {
-		rec.Header = append(rec.Header, golden.Field{Name: "server", Value: s.spec.describe()})
+		rec.Header = append(rec.Header, field{Name: "server", Value: s.spec.describe()})
 	}
-	rec.Header = append(rec.Header, golden.Field{Name: "duration", Value: sc.Duration.String()})
+	rec.Header = append(rec.Header, field{Name: "duration", Value: sc.Duration.String()})
 
-	outcomes := dev.device.Outcomes()
-	if len(outcomes) == 0 {
+	res.Mails = dev.Outcomes()
+	if len(res.Mails) == 0 {
 		rec.Outcome = append(rec.Outcome, "no alerts")
 	}
-	for _, o := range outcomes {
-		res.Alerts++
+	for _, o := range res.Mails {
 		res.Attempts += o.Attempts
 		line := fmt.Sprintf("mail %d (%s): ", o.Mail, o.Kind)
 		if o.Delivered {
-			res.Delivered++
 			line += fmt.Sprintf("delivered after %d attempt%s", o.Attempts, device.Plural(o.Attempts))
 		} else {
-			res.Failures = append(res.Failures, o.Class)
 			line += fmt.Sprintf("failed after %d attempt%s (%s)", o.Attempts, device.Plural(o.Attempts), o.Class)
 		}
 		rec.Outcome = append(rec.Outcome, line)
 	}
-	failures := dev.device.FailureLog()
-	res.FailureLog = failures
-	if len(failures) == 0 {
+	res.FailureLog = dev.FailureLog()
+	if len(res.FailureLog) == 0 {
 		rec.Outcome = append(rec.Outcome, "failure log: empty")
 	} else {
 		rec.Outcome = append(rec.Outcome, "failure log:")
-		for _, f := range failures {
+		for _, f := range res.FailureLog {
 			rec.Outcome = append(rec.Outcome, "  "+f.String())
 		}
 	}
-
-	if hasSD {
-		rec.Outcome = append(rec.Outcome, describeSD(res.SDCard))
+	if k, ok := dev.(device.EvidenceKeeper); ok {
+		ev := k.Evidence()
+		res.Evidence = &ev
+		rec.Outcome = append(rec.Outcome, describeEvidence(ev))
 	}
 
 	rec.Timeline = tl.entries
-	for i, e := range trace {
-		rec.Timeline = append(rec.Timeline, golden.Entry{At: e.At.Sub(start), Rank: rankNetwork, Source: "net", Seq: i, Text: e.Host + ": " + e.Text})
+	for i, e := range res.Trace {
+		rec.Timeline = append(rec.Timeline, entry{At: e.At.Sub(res.Start), Rank: rankNetwork, Source: "net", Seq: i, Text: e.Host + ": " + e.Text})
 	}
 	for _, s := range servers {
 		for _, sess := range s.srv.Sessions() {
 			source := fmt.Sprintf("%s #%d", s.spec.Host, sess.ID)
 			for i, l := range sess.Transcript {
-				rec.Timeline = append(rec.Timeline, golden.Entry{At: l.At.Sub(start), Rank: rankServer, Source: source, Seq: i, Text: l.String()})
+				rec.Timeline = append(rec.Timeline, entry{At: l.At.Sub(res.Start), Rank: rankServer, Source: source, Seq: i, Text: l.String()})
 			}
 		}
 		for _, m := range s.srv.Messages() {
-			rec.Messages = append(rec.Messages, golden.Captured{Server: s.spec.Host, Message: m, Start: start})
+			rec.Messages = append(rec.Messages, captured{Server: string(s.spec.Host), Message: m, Start: res.Start})
 		}
 	}
-	slices.SortStableFunc(rec.Messages, func(a, b golden.Captured) int {
+	slices.SortStableFunc(rec.Messages, func(a, b captured) int {
 		return a.Message.Received.Compare(b.Message.Received)
 	})
-	res.Messages = len(rec.Messages)
+	res.Accepted = len(rec.Messages)
 	for _, c := range rec.Messages {
 		res.Captured = append(res.Captured, c.Message)
 	}
-	res.Record = rec.Render()
-
-	if want := sc.Expect.Delivered; want != nil {
-		res.Checks = append(res.Checks, Check{
-			OK:   *want == res.Messages,
-			Text: fmt.Sprintf("delivered: want %d, the servers accepted %d", *want, res.Messages),
-		})
-	}
-	if want := sc.Expect.Attempts; want != nil {
-		res.Checks = append(res.Checks, Check{
-			OK:   *want == res.Attempts,
-			Text: fmt.Sprintf("attempts: want %d, the device made %d", *want, res.Attempts),
-		})
-	}
-	if want := sc.Expect.Failures; want != nil {
-		got := make([]string, len(failures))
-		for i, f := range failures {
-			got[i] = string(f.Class)
-		}
-		res.Checks = append(res.Checks, Check{
-			OK:   slices.Equal(*want, got),
-			Text: fmt.Sprintf("failure log: want [%s], the device logged [%s]", strings.Join(*want, " "), strings.Join(got, " ")),
-		})
-	}
-	if by := sc.Expect.DeliveredBy; by != nil {
-		latest := time.Duration(0)
-		for _, m := range res.Captured {
-			latest = max(latest, m.Received.Sub(start))
-		}
-		res.Checks = append(res.Checks, Check{
-			OK:   latest <= by.D(),
-			Text: fmt.Sprintf("delivered by %v: the last message arrived at %s", *by, golden.Clock(latest)),
-		})
-	}
-	return res
+	return rec
 }
 
 func joinAddrs(addrs []netip.Addr) string {
@@ -369,17 +327,12 @@ func joinAddrs(addrs []netip.Addr) string {
 	return strings.Join(s, ", ")
 }
 
-func deviceAddrs(d Device) string {
-	if d.IPv6 != "" {
-		return d.Address + " and " + d.IPv6
-	}
-	return d.Address
-}
-
-// describeSD summarizes the SD card: how many frames of which alert.
-func describeSD(files []ptz.SDFile) string {
+// describeEvidence summarizes a device's evidence: how many frames of
+// which alert.
+func describeEvidence(ev device.Evidence) string {
+	files := ev.Files
 	if len(files) == 0 {
-		return "sd card: empty"
+		return ev.Store + ": empty"
 	}
 	var parts []string
 	for i := 0; i < len(files); {
@@ -390,5 +343,5 @@ func describeSD(files []ptz.SDFile) string {
 		parts = append(parts, fmt.Sprintf("alert %d: %d", files[i].Alert, j-i))
 		i = j
 	}
-	return fmt.Sprintf("sd card: %d frame%s (%s)", len(files), device.Plural(len(files)), strings.Join(parts, ", "))
+	return fmt.Sprintf("%s: %d frame%s (%s)", ev.Store, len(files), device.Plural(len(files)), strings.Join(parts, ", "))
 }

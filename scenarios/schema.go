@@ -7,8 +7,7 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 
-	"alertsim/fakesmtp"
-	"alertsim/netem"
+	"alertsim/sim/device"
 )
 
 // Schema returns the JSON Schema (draft 2020-12) of scenario files, for
@@ -28,44 +27,25 @@ func Schema() ([]byte, error) {
 	root["$id"] = "https://alertsim.example/scenarios/schema.json"
 	root["title"] = "alertsim scenario"
 	root["description"] = "A field report turned into a reproducible case: device, network, servers, triggers, expectations. See docs/SCENARIOS.md."
-	root["required"] = []string{"seed", "duration", "device", "network"}
-
-	// What the types alone cannot say: the names the loader accepts, and
-	// the keys a file must have.
-	enum := func(names ...string) map[string]any { return map[string]any{"enum": names} }
-	in(root, "properties", "device")["required"] = []string{"model"}
-	in(root, "properties", "device", "properties")["model"] = enum(modelNames()...)
-	network := in(root, "properties", "network", "properties")
-	network["profile"] = enum(netem.ProfileNames()...)
-	network["pmtud"] = enum("working", "blackhole")
-	server := in(root, "properties", "servers", "items")
-	server["required"] = []string{"host"}
-	sprops := in(server, "properties")
-	sprops["preset"] = enum(fakesmtp.PresetNames()...)
-	sprops["certificate"] = enum(certificates...)
-	sprops["min_tls"] = enum("1.0", "1.1", "1.2", "1.3")
-	in(sprops, "faults", "items", "properties")["stage"] = enum(fakesmtp.Stages()...)
-	in(sprops, "listen", "items", "properties")["mode"] = enum("plain", "starttls", "implicit-tls")
-	in(root, "properties", "triggers", "items")["required"] = []string{"at", "event"}
 
 	// Each model: its settings, firmware versions and events.
 	var perModel []any
-	for _, m := range models {
-		settings := g.object(reflect.TypeOf(m.settings))
+	for _, m := range device.Models() {
+		settings := g.object(reflect.TypeOf(m.Settings(m.DefaultFirmware())).Elem())
 		dev := map[string]any{"settings": settings}
-		if len(m.firmwares) > 0 {
-			dev["firmware"] = map[string]any{"enum": m.firmwares}
+		if len(m.Firmwares) > 0 {
+			dev["firmware"] = map[string]any{"enum": m.Firmwares}
 		} else {
 			dev["firmware"] = false
 		}
 		perModel = append(perModel, map[string]any{
 			"if": map[string]any{
-				"properties": map[string]any{"device": map[string]any{"properties": map[string]any{"model": map[string]any{"const": m.name}}}},
+				"properties": map[string]any{"device": map[string]any{"properties": map[string]any{"model": map[string]any{"const": m.Name}}}},
 			},
 			"then": map[string]any{
 				"properties": map[string]any{
 					"device":   map[string]any{"properties": dev},
-					"triggers": map[string]any{"items": map[string]any{"properties": map[string]any{"event": map[string]any{"enum": m.events}}}},
+					"triggers": map[string]any{"items": map[string]any{"properties": map[string]any{"event": map[string]any{"enum": m.Events}}}},
 				},
 			},
 		})
@@ -75,44 +55,45 @@ func Schema() ([]byte, error) {
 	return append(b, '\n'), err
 }
 
-// in returns the schema object at path below m.
-func in(m map[string]any, path ...string) map[string]any {
-	for _, k := range path {
-		m = m[k].(map[string]any)
-	}
-	return m
-}
-
 type schemaGen struct{}
 
 var (
-	durationType = reflect.TypeFor[Duration]()
-	rateType     = reflect.TypeFor[Rate]()
+	schemaerType = reflect.TypeFor[schemaer]()
 	nodeType     = reflect.TypeFor[ast.Node]()
 )
 
 // object describes a struct by its yaml tags. Fields tagged yaml:"-" are
 // not in files; fields tagged schema:"-" are decoded only to be refused
-// with the device UI's reason, so editors flag them at once.
+// with the device UI's reason, so editors flag them at once; fields tagged
+// schema:"required" must be there.
 func (g *schemaGen) object(t reflect.Type) map[string]any {
 	props := map[string]any{}
+	var required []string
 	for f := range t.Fields() {
 		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		if !f.IsExported() || name == "-" || name == "" || f.Tag.Get("schema") == "-" {
 			continue
 		}
 		props[name] = g.value(f.Type)
+		if f.Tag.Get("schema") == "required" {
+			required = append(required, name)
+		}
 	}
-	return map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	obj := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	if len(required) > 0 {
+		obj["required"] = required
+	}
+	return obj
 }
 
 func (g *schemaGen) value(t reflect.Type) map[string]any {
-	switch t {
-	case durationType:
-		return map[string]any{"type": "string", "pattern": `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`}
-	case rateType:
-		return map[string]any{"type": "string", "pattern": `^[0-9]+(\.[0-9]+)? ?([kMG]?bit/s|[kKmMgG]?bps)$`}
-	case nodeType:
+	if t.Kind() == reflect.Pointer {
+		return g.value(t.Elem())
+	}
+	if t.Implements(schemaerType) {
+		return reflect.Zero(t).Interface().(schemaer).jsonSchema()
+	}
+	if t == nodeType {
 		return map[string]any{"type": "object"} // a model's settings: see allOf
 	}
 	switch t.Kind() {

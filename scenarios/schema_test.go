@@ -11,6 +11,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"alertsim/golden"
+	"alertsim/sim/device"
 )
 
 // TestSchemaFileIsCurrent: scenarios/schema.json is what Schema generates
@@ -135,10 +136,19 @@ func TestSchemaNamesEveryModelsSettings(t *testing.T) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"smtp_server", "smtp_server_address", "smtp_server_1", "destination_addresses"}
+	want := map[string]string{"ptz-4g": "smtp_server", "dir-router": "smtp_server_address", "dcs-camera": "smtp_server_1", "bb-camera": "destination_addresses"}
+	models := device.Models()
+	if len(doc.AllOf) != len(models) {
+		t.Fatalf("the schema has %d models, the registry %d", len(doc.AllOf), len(models))
+	}
 	for i, m := range doc.AllOf {
-		if _, ok := m.Then.Properties.Device.Properties.Settings.Properties[want[i]]; !ok {
-			t.Errorf("model %s: settings lack %q", models[i].name, want[i])
+		key, ok := want[models[i].Name]
+		if !ok {
+			t.Errorf("model %s: no settings key to look for: add it to this test", models[i].Name)
+			continue
+		}
+		if _, ok := m.Then.Properties.Device.Properties.Settings.Properties[key]; !ok {
+			t.Errorf("model %s: settings lack %q", models[i].Name, key)
 		}
 	}
 }

@@ -72,16 +72,7 @@ func ParseEvent(s string) (Event, error) {
 var Retries = []time.Duration{10 * time.Second, 30 * time.Second}
 
 // SDFile is a frame the camera wrote to its SD card.
-type SDFile struct {
-	// Path is where it lies on the card: DCIM/20000101/motion_20000101_000005_1.jpg.
-	Path  string
-	Alert int // the event's number, from 1
-	Taken time.Time
-	Data  []byte
-}
-
-// Name is the file's base name, which is also the attachment's name.
-func (f SDFile) Name() string { return f.Path[strings.LastIndexByte(f.Path, '/')+1:] }
+type SDFile = device.File
 
 // Camera is a running camera. Trigger feeds it events; its mail task mails
 // them one at a time, with retries, as the firmware does.

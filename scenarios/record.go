@@ -1,13 +1,4 @@
-// Package golden renders a scenario run into a stable text record a person
-// can review in a diff, and compares records with their golden files.
-//
-// A record is plain text in four sections: a header (what ran), the
-// outcome (each alert, the device's failure log), the timeline (every step
-// of the device, the network and the servers with its virtual time) and the
-// messages (headers and MIME tree verbatim, attachment bodies summarized as
-// size, sha256 and dimensions). Everything in it is ordered by a stable key,
-// never by the order goroutines ran, so the same run renders the same bytes.
-package golden
+package scenarios
 
 import (
 	"cmp"
@@ -19,25 +10,33 @@ import (
 	"alertsim/fakesmtp"
 )
 
-// Record is a run, ready to render.
-type Record struct {
+// A run record is plain text in four sections: a header (what ran), the
+// outcome (each mail, the device's failure log, its evidence), the
+// timeline (every step of the device, the network and the servers with its
+// virtual time) and the messages (headers and MIME tree verbatim,
+// attachment bodies summarized as size, sha256 and dimensions). Everything
+// in it is ordered by a stable key, never by the order goroutines ran, so
+// the same run renders the same bytes. It is the text of a golden file.
+
+// runRecord is a run, ready to render.
+type runRecord struct {
 	// Header is the "what ran" section, in order.
-	Header []Field
+	Header []field
 	// Outcome lines: one per alert, then the failure log.
 	Outcome []string
 	// Timeline entries, in any order: Render sorts them.
-	Timeline []Entry
+	Timeline []entry
 	// Messages are the captured messages with the server that took them.
-	Messages []Captured
+	Messages []captured
 }
 
-// Field is a name and a value of the header section.
-type Field struct {
+// field is a name and a value of the header section.
+type field struct {
 	Name, Value string
 }
 
-// Entry is one line of the timeline.
-type Entry struct {
+// entry is one line of the timeline.
+type entry struct {
 	// At is the time since the start of the run.
 	At time.Duration
 	// Rank orders sources at the same instant, lowest first, so that a
@@ -51,8 +50,8 @@ type Entry struct {
 	Text string
 }
 
-// Captured is a message and the name of the server that accepted it.
-type Captured struct {
+// captured is a message and the name of the server that accepted it.
+type captured struct {
 	Server  string
 	Message *fakesmtp.Message
 	// Start is the start of the run, to express the reception time.
@@ -60,7 +59,7 @@ type Captured struct {
 }
 
 // Render writes the record as text.
-func (r *Record) Render() []byte {
+func (r *runRecord) Render() []byte {
 	var b strings.Builder
 	b.WriteString("# alertsim run record\n")
 	width := 0
@@ -78,7 +77,7 @@ func (r *Record) Render() []byte {
 
 	b.WriteString("\n## timeline\n")
 	tl := slices.Clone(r.Timeline)
-	slices.SortStableFunc(tl, func(a, b Entry) int {
+	slices.SortStableFunc(tl, func(a, b entry) int {
 		return cmp.Or(cmp.Compare(a.At, b.At), cmp.Compare(a.Rank, b.Rank), cmp.Compare(a.Source, b.Source), cmp.Compare(a.Seq, b.Seq))
 	})
 	srcWidth := 0
@@ -118,7 +117,7 @@ func Clock(d time.Duration) string {
 	return fmt.Sprintf("%02d:%02d:%02d.%03d", h, m, s, d/time.Millisecond)
 }
 
-func renderMessage(b *strings.Builder, c Captured) {
+func renderMessage(b *strings.Builder, c captured) {
 	m := c.Message
 	fmt.Fprintf(b, "\nmessage %d: %d bytes, received %s by %s (session %d)\n",
 		m.ID, len(m.Raw), Clock(m.Received.Sub(c.Start)), c.Server, m.Session)

@@ -1,0 +1,186 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+
+	"alertsim/netem"
+	"alertsim/sim/device"
+	"alertsim/sim/ui"
+)
+
+// Device is the device under test.
+type Device struct {
+	located
+	// Model is the device family ("ptz-4g"): one of the registered models.
+	Model Model `yaml:"model" schema:"required"`
+	// Firmware is the firmware version, for models that have several
+	// (default: the newest).
+	Firmware Version `yaml:"firmware"`
+	// Hostname is the device's network name (default: the model's).
+	Hostname Hostname `yaml:"hostname"`
+	// Address is the device's IPv4 address (default 192.0.2.10).
+	Address Addr `yaml:"address"`
+	// IPv6 is the device's IPv6 address, if it has one.
+	IPv6 Addr `yaml:"ipv6"`
+	// MTU is the device's interface MTU (default 1500, or the settings').
+	MTU int `yaml:"mtu"`
+	// DNSServers are the DNS servers the device asks, in order: those the
+	// network assigns, or those its settings name. Without them the device
+	// asks every server of the dns section in order; an empty list is a
+	// device with no DNS configured.
+	DNSServers *[]Addr `yaml:"dns_servers"`
+	// Settings are the model's settings as its web UI names them.
+	Settings ast.Node `yaml:"settings"`
+
+	// settings are Settings decoded over the model's factory values for
+	// the firmware, and validated.
+	settings device.Settings
+}
+
+// UnmarshalYAML implements goccy/go-yaml's NodeUnmarshaler.
+func (d *Device) UnmarshalYAML(node ast.Node) error {
+	type plain Device
+	return decodeSection(node, (*plain)(d), &d.located)
+}
+
+// ModelSettings returns the model's settings, decoded and validated.
+func (d *Device) ModelSettings() device.Settings { return d.settings }
+
+// Model is a registered device model (sim/device), named by its name.
+type Model struct{ *device.Model }
+
+// UnmarshalYAML implements goccy/go-yaml's NodeUnmarshaler.
+func (m *Model) UnmarshalYAML(node ast.Node) error {
+	s, ok := node.(*ast.StringNode)
+	name := strings.TrimSpace(node.String())
+	if ok {
+		name = s.Value
+	}
+	found, ok := device.Lookup(name)
+	if !ok {
+		return nodeError(node, fmt.Sprintf("unknown device model %q", name), "models: "+strings.Join(device.ModelNames(), ", "))
+	}
+	m.Model = found
+	return nil
+}
+
+func (Model) jsonSchema() map[string]any { return map[string]any{"enum": device.ModelNames()} }
+
+func (m Model) hasEvent(e string) bool { return slices.Contains(m.Events, e) }
+
+var defaultDeviceAddress = netip.AddrFrom4([4]byte{192, 0, 2, 10})
+
+func (d *Device) check(l *loader) error {
+	m := d.Model
+	if m.Model == nil {
+		return l.at(d.key("model"), "the device needs a model", "models: "+strings.Join(device.ModelNames(), ", "))
+	}
+	if d.Hostname == "" {
+		d.Hostname = Hostname(m.Hostname)
+	}
+	if !d.Address.IsValid() {
+		d.Address = Addr{defaultDeviceAddress}
+	}
+	if !d.Address.Is4() {
+		return l.at(d.key("address"), fmt.Sprintf("%s is not an IPv4 address", d.Address), "give an IPv6 address as ipv6:")
+	}
+	if !d.Address.unicast() {
+		return l.at(d.key("address"), fmt.Sprintf("%s is not a unicast address a device can have", d.Address), "192.0.2.10")
+	}
+	if d.IPv6.IsValid() && (!d.IPv6.Is6() || d.IPv6.Is4In6() || !d.IPv6.unicast()) {
+		return l.at(d.key("ipv6"), fmt.Sprintf("%s is not a unicast IPv6 address", d.IPv6), "2001:db8::10")
+	}
+
+	if d.Firmware != "" && !slices.Contains(m.Firmwares, string(d.Firmware)) {
+		hint := "this model has one firmware: leave firmware out"
+		if len(m.Firmwares) > 0 {
+			hint = "firmware versions: " + strings.Join(m.Firmwares, ", ")
+		}
+		return l.at(d.key("firmware"), fmt.Sprintf("the %s has no firmware %q", m.Name, d.Firmware), hint)
+	}
+	if d.Firmware == "" {
+		d.Firmware = Version(m.DefaultFirmware())
+	}
+	s := m.Settings(string(d.Firmware))
+	if d.Settings != nil {
+		if err := yaml.NodeToValue(d.Settings, s, yaml.Strict()); err != nil {
+			return l.wrap(err)
+		}
+	}
+	if err := s.Validate(); err != nil {
+		var fe *ui.FieldError
+		if !errors.As(err, &fe) {
+			return l.at(d.key("settings"), fmt.Sprintf("%s settings: %v", m.Name, err), "")
+		}
+		at := valueOf(d.Settings, fe.Field)
+		if at == nil {
+			at = d.key("settings")
+		}
+		return l.at(at, fmt.Sprintf("%s setting %s: %s", m.Name, fe.Field, fe.Message), "")
+	}
+	d.settings = s
+
+	// The interface: what the settings set of it wins over the network's
+	// defaults, and may not be contradicted by the scenario.
+	iface := s.Interface()
+	if iface.MTU != 0 && d.MTU != 0 && iface.MTU != d.MTU {
+		return l.at(d.key("mtu"), fmt.Sprintf("device mtu %d contradicts the settings' mtu %d", d.MTU, iface.MTU), "the "+m.Name+" sets its MTU in its settings (mtu): leave device.mtu out")
+	}
+	if iface.MTU != 0 {
+		d.MTU = iface.MTU
+	}
+	if d.MTU == 0 {
+		d.MTU = 1500
+	}
+	if err := netem.CheckMTU(d.MTU); err != nil {
+		return l.at(d.key("mtu"), err.Error(), "")
+	}
+	if len(iface.DNS) > 0 {
+		if d.DNSServers != nil {
+			return l.at(d.key("dns_servers"), "the settings name the DNS servers already", "leave device.dns_servers out, or the settings' DNS fields")
+		}
+		list := make([]Addr, len(iface.DNS))
+		for i, a := range iface.DNS {
+			list[i] = Addr{a}
+		}
+		d.DNSServers = &list
+	}
+	if d.DNSServers != nil {
+		for i, a := range *d.DNSServers {
+			if !a.unicast() {
+				return l.at(d.item("dns_servers", i), fmt.Sprintf("%s is not a unicast address a DNS server can have", a), "")
+			}
+		}
+	}
+	return nil
+}
+
+// addrs returns the device's addresses: IPv4, then IPv6 if it has one.
+func (d *Device) addrs() []netip.Addr {
+	out := []netip.Addr{d.Address.Addr}
+	if d.IPv6.IsValid() {
+		out = append(out, d.IPv6.Addr)
+	}
+	return out
+}
+
+func (d *Device) describeAddrs() string {
+	if d.IPv6.IsValid() {
+		return d.Address.String() + " and " + d.IPv6.String()
+	}
+	return d.Address.String()
+}
+
+func (m Model) String() string {
+	if m.Model == nil {
+		return ""
+	}
+	return m.Name
+}

@@ -1,0 +1,115 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml/ast"
+
+	"alertsim/sim/alert"
+)
+
+// Expect is what the run must show besides its golden record. Each key
+// becomes an expectation when the scenario is loaded; Run judges them all.
+type Expect struct {
+	located
+	// Delivered is how many messages the servers must have accepted (a
+	// burst in one mail is one message; a mail refused by one server and
+	// taken by the next is one).
+	Delivered *int `yaml:"delivered"`
+	// Attempts is the number of delivery attempts the device must have
+	// made, over all its mails.
+	Attempts *int `yaml:"attempts"`
+	// FailureLog is the classes of the device's failure log, in order
+	// ("auth", "timeout"); an empty list is a clean log.
+	FailureLog *[]Class `yaml:"failures"`
+	// DeliveredBy is the latest time, from the start, by which every
+	// accepted message must have arrived.
+	DeliveredBy *Duration `yaml:"delivered_by"`
+
+	judges []judge
+}
+
+// judge tells whether a finished run meets one expectation.
+type judge func(*Result) Check
+
+// Check is one expectation of a scenario, judged.
+type Check struct {
+	OK   bool
+	Text string
+}
+
+// UnmarshalYAML implements goccy/go-yaml's NodeUnmarshaler.
+func (e *Expect) UnmarshalYAML(node ast.Node) error {
+	type plain Expect
+	return decodeSection(node, (*plain)(e), &e.located)
+}
+
+// Class is a failure class of the alert pipeline, by name.
+type Class alert.Class
+
+var classes = func() names[alert.Class] {
+	var ns names[alert.Class]
+	for _, c := range alert.Classes() {
+		ns = append(ns, named[alert.Class]{string(c), c})
+	}
+	return ns
+}()
+
+// UnmarshalYAML implements goccy/go-yaml's NodeUnmarshaler.
+func (c *Class) UnmarshalYAML(node ast.Node) error {
+	return classes.decode(node, "failure class", classes.listed("classes"), (*alert.Class)(c))
+}
+
+func (Class) jsonSchema() map[string]any { return classes.schema() }
+
+func (e *Expect) check(l *loader, duration Duration) error {
+	e.judges = nil
+	if want := e.Delivered; want != nil {
+		if *want < 0 {
+			return l.at(e.key("delivered"), "delivered cannot be negative", "")
+		}
+		e.judges = append(e.judges, func(r *Result) Check {
+			return Check{OK: *want == r.Accepted, Text: fmt.Sprintf("delivered: want %d, the servers accepted %d", *want, r.Accepted)}
+		})
+	}
+	if want := e.Attempts; want != nil {
+		if *want < 0 {
+			return l.at(e.key("attempts"), "attempts cannot be negative", "")
+		}
+		e.judges = append(e.judges, func(r *Result) Check {
+			return Check{OK: *want == r.Attempts, Text: fmt.Sprintf("attempts: want %d, the device made %d", *want, r.Attempts)}
+		})
+	}
+	if want := e.FailureLog; want != nil {
+		wantNames := make([]string, len(*want))
+		for i, c := range *want {
+			wantNames[i] = string(c)
+		}
+		e.judges = append(e.judges, func(r *Result) Check {
+			got := make([]string, len(r.FailureLog))
+			for i, f := range r.FailureLog {
+				got[i] = string(f.Class)
+			}
+			return Check{
+				OK:   slices.Equal(wantNames, got),
+				Text: fmt.Sprintf("failure log: want [%s], the device logged [%s]", strings.Join(wantNames, " "), strings.Join(got, " ")),
+			}
+		})
+	}
+	if by := e.DeliveredBy; by != nil {
+		if *by > duration {
+			return l.at(e.key("delivered_by"), fmt.Sprintf("delivered_by %v is after the end of the run (%v)", *by, duration), "")
+		}
+		e.judges = append(e.judges, func(r *Result) Check {
+			latest := time.Duration(0)
+			for _, m := range r.Captured {
+				latest = max(latest, m.Received.Sub(r.Start))
+			}
+			return Check{OK: latest <= by.D(), Text: fmt.Sprintf("delivered by %v: the last message arrived at %s", *by, Clock(latest))}
+		})
+	}
+	return nil
+}
