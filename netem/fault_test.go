@@ -36,7 +36,7 @@ func TestFilteredPortTimesOutAfterSYNSchedule(t *testing.T) {
 		}
 		var at []string
 		for _, e := range n.Trace() {
-			if strings.Contains(e.Text, "SYN dropped on client uplink: port 25 filtered by the provider") {
+			if e.Kind == EventDropped && e.Reason == ReasonPortFiltered && e.Packet.Kind == PacketSYN && e.Hop == "client uplink" {
 				at = append(at, e.At.Sub(start).Round(time.Second).String())
 			}
 		}

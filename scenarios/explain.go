@@ -57,15 +57,15 @@ func describeNetwork(trace []netem.TraceEvent, from, to, start time.Time) []stri
 			continue
 		}
 		switch {
-		case strings.Contains(e.Text, " dropped on "):
-			_, why, _ := strings.Cut(e.Text[strings.Index(e.Text, " dropped on "):], ": ")
+		case strings.Contains(e.Text(), " dropped on "):
+			_, why, _ := strings.Cut(e.Text()[strings.Index(e.Text(), " dropped on "):], ": ")
 			count("dropped: "+why, e)
-		case strings.Contains(e.Text, "retransmit"):
+		case strings.Contains(e.Text(), "retransmit"):
 			count("retransmitted", e)
-		case strings.Contains(e.Text, "reset") || strings.Contains(e.Text, "RST"):
+		case strings.Contains(e.Text(), "reset") || strings.Contains(e.Text(), "RST"):
 			count("reset", e)
-		case strings.Contains(e.Text, "link down") || strings.Contains(e.Text, "link up"):
-			count(strings.TrimSpace(e.Text), e)
+		case strings.Contains(e.Text(), "link down") || strings.Contains(e.Text(), "link up"):
+			count(strings.TrimSpace(e.Text()), e)
 		}
 	}
 	if len(kinds) == 0 {
@@ -74,7 +74,7 @@ func describeNetwork(trace []netem.TraceEvent, from, to, start time.Time) []stri
 	var out []string
 	for _, k := range kinds {
 		out = append(out, fmt.Sprintf("    network: %d x %s", k.n, k.what),
-			fmt.Sprintf("      e.g. %s  %s: %s", golden.Clock(k.example.At.Sub(start)), k.example.Host, k.example.Text))
+			fmt.Sprintf("      e.g. %s  %s: %s", golden.Clock(k.example.At.Sub(start)), k.example.Host, k.example.Text()))
 	}
 	return out
 }

@@ -304,7 +304,7 @@ func record(sc *Scenario, root uint64, start time.Time, tl *timeline, dev *runni
 
 	rec.Timeline = tl.entries
 	for i, e := range trace {
-		rec.Timeline = append(rec.Timeline, golden.Entry{At: e.At.Sub(start), Rank: rankNetwork, Source: "net", Seq: i, Text: e.Host + ": " + e.Text})
+		rec.Timeline = append(rec.Timeline, golden.Entry{At: e.At.Sub(start), Rank: rankNetwork, Source: "net", Seq: i, Text: e.Host + ": " + e.Text()})
 	}
 	for _, s := range servers {
 		for _, sess := range s.srv.Sessions() {
