@@ -150,25 +150,25 @@ func (h *Host) answerDNS(q *segment) {
 	var p dnsmessage.Parser
 	hdr, err := p.Start(q.payload)
 	if err != nil {
-		n.tracef(h, "dns: malformed query from %s dropped", q.src)
+		n.record(h, TraceEvent{Kind: EventDNSDropped, Reason: ReasonMalformed, Flow: q.flow()})
 		return
 	}
 	question, err := p.Question()
 	if err != nil {
-		n.tracef(h, "dns: query without a question from %s dropped", q.src)
+		n.record(h, TraceEvent{Kind: EventDNSDropped, Reason: ReasonNoQuestion, Flow: q.flow()})
 		return
 	}
 	name := canonical(question.Name.String())
-	qtype := strings.TrimPrefix(question.Type.String(), "Type")
-	asked := fmt.Sprintf("dns: %s %s? from %s", qtype, name, q.src)
 
 	resp := dnsmessage.Header{ID: hdr.ID, Response: true, Authoritative: true, RecursionDesired: hdr.RecursionDesired, RecursionAvailable: true}
 	var answers []Record
 	delay := time.Duration(0)
 	fault, faulty := h.dns.fault(name)
+	e := TraceEvent{Flow: q.flow(), DNS: DNSTrace{Name: name, Type: question.Type, Fault: fault, Faulty: faulty}}
 	switch {
 	case faulty && fault.Kind == DNSNoAnswer:
-		n.tracef(h, "%s: no answer (fault: no-answer)", asked)
+		e.Kind = EventDNSNoAnswer
+		n.record(h, e)
 		return
 	case faulty && fault.Kind == DNSNXDomain:
 		resp.RCode = dnsmessage.RCodeNameError
@@ -196,25 +196,19 @@ func (h *Host) answerDNS(q *segment) {
 	b.StartAnswers()
 	for _, a := range answers {
 		if err := a.build(&b); err != nil {
-			n.tracef(h, "%s: cannot encode %v: %v", asked, a, err)
+			e.Kind, e.Reason, e.Err, e.DNS.Record = EventDNSEncodeFailed, ReasonBadRecord, err, a
+			n.record(h, e)
 			return
 		}
 	}
 	msg, err := b.Finish()
 	if err != nil {
-		n.tracef(h, "%s: cannot encode the answer: %v", asked, err)
+		e.Kind, e.Reason, e.Err = EventDNSEncodeFailed, ReasonBadMessage, err
+		n.record(h, e)
 		return
 	}
-
-	outcome := describeAnswer(resp.RCode, answers)
-	if faulty {
-		outcome += fmt.Sprintf(" (fault: %v", fault.Kind)
-		if fault.Kind == DNSDelay {
-			outcome += fmt.Sprintf(" %v", fault.Delay)
-		}
-		outcome += ")"
-	}
-	n.tracef(h, "%s: %s", asked, outcome)
+	e.Kind, e.DNS.RCode, e.DNS.Answers = EventDNSAnswer, resp.RCode, answers
+	n.record(h, e)
 
 	r := &segment{flags: flagUDP, src: q.dst, dst: q.src, payload: msg}
 	if back := n.byAddr[q.src.Addr()]; back != nil {
@@ -223,28 +217,6 @@ func (h *Host) answerDNS(q *segment) {
 	r.key = eventKey{flow: flowID(q.dst, q.src), n: q.key.n}
 	at := time.Now().Add(delay)
 	n.schedule(at, r.key, func() { n.forward(r, 0, at) })
-}
-
-func describeAnswer(rcode dnsmessage.RCode, answers []Record) string {
-	switch rcode {
-	case dnsmessage.RCodeSuccess:
-	case dnsmessage.RCodeNameError:
-		return "NXDOMAIN"
-	case dnsmessage.RCodeServerFailure:
-		return "SERVFAIL"
-	case dnsmessage.RCodeRefused:
-		return "REFUSED"
-	default:
-		return rcode.String()
-	}
-	if len(answers) == 0 {
-		return "no records of that type"
-	}
-	parts := make([]string, len(answers))
-	for i, a := range answers {
-		parts[i] = a.String()
-	}
-	return strings.Join(parts, ", ")
 }
 
 // fault returns the fault that applies to name: one for the name itself

@@ -145,6 +145,33 @@ func TestDNSFaults(t *testing.T) {
 	}
 }
 
+// TestDNSNamedFaultBeatsWildcard: a fault for a name applies to that name
+// whatever its place in the list, and a fault for every name (empty Name)
+// to the others.
+func TestDNSNamedFaultBeatsWildcard(t *testing.T) {
+	named := DNSFault{Name: "SMTP.gmail.com.", Kind: DNSNXDomain}
+	every := DNSFault{Kind: DNSServFail}
+	for _, faults := range [][]DNSFault{{every, named}, {named, every}} {
+		t.Run(faults[0].Kind.String()+" first", func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				_, client := dnsWorld(t, DNSService{Records: zone, Faults: faults}, Link{Up: clean, Down: clean})
+				for _, q := range []struct {
+					name string
+					want dnsmessage.RCode
+				}{
+					{"smtp.gmail.com.", dnsmessage.RCodeNameError},
+					{"mail.example.com.", dnsmessage.RCodeServerFailure},
+				} {
+					h, _, err := ask(t, client, q.name, dnsmessage.TypeA, time.Second)
+					if err != nil || h.RCode != q.want {
+						t.Errorf("%s: rcode %v, err %v; want %v", q.name, h.RCode, err, q.want)
+					}
+				}
+			})
+		})
+	}
+}
+
 // TestDNSQueryLostOnTheLink: UDP suffers the link like TCP does.
 func TestDNSQueryLostOnTheLink(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

@@ -19,6 +19,10 @@
 // (github.com/pion/transport/v3/deadline). What is not: congestion control,
 // SACK, delayed ACKs, IP fragments. docs/ARCHITECTURE.md has the details.
 //
+// Network.Trace returns what the network did, as typed events (TraceEvent:
+// a kind, a reason, the flow and packet) that code explaining a failure
+// can switch on; their Text is the line a record prints.
+//
 // Determinism: one goroutine runs the network's events in (time, key) order,
 // and everything an application goroutine does enters the network one
 // nanosecond after the call, once the bubble's clock has moved past every

@@ -2,6 +2,7 @@ package netem
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -36,7 +37,7 @@ func TestFilteredPortTimesOutAfterSYNSchedule(t *testing.T) {
 		}
 		var at []string
 		for _, e := range n.Trace() {
-			if strings.Contains(e.Text, "SYN dropped on client uplink: port 25 filtered by the provider") {
+			if e.Kind == EventDropped && e.Reason == ReasonPortFiltered && e.Packet.Kind == PacketSYN && e.Hop == "client uplink" {
 				at = append(at, e.At.Sub(start).Round(time.Second).String())
 			}
 		}
@@ -280,28 +281,62 @@ func TestDownlinkQueueDrops(t *testing.T) {
 }
 
 // TestJitterKeepsOrder: jitter varies arrival times but never reorders.
+// It watches UDP datagrams, which nothing puts back in order on the way
+// up (TCP's reassembly would hide a reordering link): they must be read in
+// the order they were sent, each no earlier than its jitter-free arrival
+// and no more than the jitter later.
 func TestJitterKeepsOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		link := Link{Up: Direction{Delay: 20 * time.Millisecond, Jitter: 30 * time.Millisecond, Rate: 10 * Mbps}}
+		const jitter = 30 * time.Millisecond
+		link := Link{Up: Direction{Delay: 20 * time.Millisecond, Jitter: jitter, Rate: 10 * Mbps}}
 		_, client, server := world(t, link, 0)
-		l, _ := server.Listen("tcp", ":25")
-		defer l.Close()
-		want := make([]byte, 200_000)
-		for i := range want {
-			want[i] = byte(i * 7)
+		srv, err := server.ListenPacket("udp", ":9000")
+		if err != nil {
+			t.Fatal(err)
 		}
-		got := make(chan []byte, 1)
+		defer srv.Close()
+		const count = 200
+		type arrival struct {
+			seq int
+			at  time.Time
+		}
+		got := make(chan []arrival, 1)
 		go func() {
-			c, _ := l.Accept()
-			b, _ := io.ReadAll(c)
-			got <- b
-			c.Close()
+			var out []arrival
+			buf := make([]byte, 16)
+			for len(out) < count {
+				k, _, err := srv.ReadFrom(buf)
+				if err != nil || k != 4 {
+					break
+				}
+				out = append(out, arrival{int(binary.BigEndian.Uint32(buf)), time.Now()})
+			}
+			got <- out
 		}()
-		c, _ := client.Dial(context.Background(), "tcp", "203.0.113.25:25")
-		c.Write(want)
-		c.Close()
-		if b := <-got; string(b) != string(want) {
-			t.Fatal("data arrived corrupted or out of order")
+		c, _ := client.Dial(context.Background(), "udp", "203.0.113.25:9000")
+		defer c.Close()
+		start := time.Now().Add(appDelay)
+		for i := range count {
+			c.Write(binary.BigEndian.AppendUint32(nil, uint32(i)))
+		}
+		arrivals := <-got
+		if len(arrivals) != count {
+			t.Fatalf("%d of %d datagrams arrived", len(arrivals), count)
+		}
+		wire := headerBytes(serverAddr) - 20 + 8 + 4
+		var most time.Duration
+		for i, a := range arrivals {
+			if a.seq != i {
+				t.Fatalf("datagram %d arrived in place %d: the link reordered them", a.seq, i)
+			}
+			late := a.at.Sub(start.Add(time.Duration(i+1)*link.Up.Rate.Serialize(wire) + link.Up.Delay))
+			if late < 0 || late > jitter {
+				t.Errorf("datagram %d arrived %v after its jitter-free time, want 0..%v", i, late, jitter)
+			}
+			most = max(most, late)
+		}
+		if most < jitter/2 {
+			t.Errorf("no datagram was delayed more than %v: is the jitter applied?", most)
 		}
 	})
 }

@@ -58,7 +58,7 @@ func world(t *testing.T, link Link, clientMTU int) (n *Network, client, server *
 func traceLines(n *Network, text string) []string {
 	var out []string
 	for _, e := range n.Trace() {
-		if strings.Contains(e.Text, text) {
+		if strings.Contains(e.Text(), text) {
 			out = append(out, e.String())
 		}
 	}

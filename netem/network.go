@@ -193,16 +193,19 @@ func (n *Network) scheduleFaults(h *Host) {
 		current := func() bool { return h.linkGen == gen }
 		switch f.Kind {
 		case FaultDown, FaultStall:
-			verb := map[FaultKind][2]string{FaultDown: {"link down", "link up again"}, FaultStall: {"link stalled: data is dropped", "link no longer stalled"}}[f.Kind]
+			begin, end := EventLinkDown, EventLinkUp
+			if f.Kind == FaultStall {
+				begin, end = EventStalled, EventUnstalled
+			}
 			n.schedule(at, k, func() {
 				if current() {
-					n.tracef(h, "%s (%v)", verb[0], f)
+					n.record(h, TraceEvent{Kind: begin, Fault: f})
 				}
 			})
 			if f.For > 0 {
 				n.schedule(at.Add(f.For), k, func() {
 					if current() {
-						n.tracef(h, "%s", verb[1])
+						n.record(h, TraceEvent{Kind: end})
 					}
 				})
 			}
@@ -211,9 +214,9 @@ func (n *Network) scheduleFaults(h *Host) {
 				if !current() {
 					return
 				}
-				n.tracef(h, "the network resets every connection of %s", h.name)
+				n.record(h, TraceEvent{Kind: EventNetworkReset})
 				for _, c := range h.openConns() {
-					n.resetBoth(c, "reset by the network")
+					n.resetBoth(c, TraceEvent{Reason: ReasonNetworkReset})
 				}
 			})
 		}

@@ -118,14 +118,14 @@ func (c *tcpConn) acknowledged(s *segment) {
 		if c.rtoRecovery {
 			c.rtoRecovery = false
 			if pending := c.pendingRetransmissions(); pending > 0 {
-				c.n.tracef(c.host, "%s > %s the retransmission got through: sending the %d segments that followed it again", c.local, c.remote, pending)
+				c.trace(TraceEvent{Kind: EventRetransmitFollowUp, Count: pending})
 			}
 		}
 		if c.recovering {
 			if s.ack < c.recover {
 				// A partial acknowledgement: the next hole of the same
 				// window is lost too (NewReno, RFC 6582).
-				c.retransmit("partial acknowledgement")
+				c.retransmit(ReasonPartialAck)
 			} else {
 				c.recovering = false
 			}
@@ -143,7 +143,7 @@ func (c *tcpConn) acknowledged(s *segment) {
 		c.dupAcks++
 		if c.dupAcks == dupAckThreshold && !c.recovering && !c.rtoRecovery && len(c.rtxQ) == 0 {
 			c.recovering, c.recover = true, c.sndNxt
-			c.retransmit("three duplicate acknowledgements")
+			c.retransmit(ReasonDupAcks)
 		}
 	}
 	opened := s.wnd > c.sndWnd
@@ -155,14 +155,18 @@ func (c *tcpConn) acknowledged(s *segment) {
 
 // retransmit sends the oldest unacknowledged segment again, cut to the
 // current MSS.
-func (c *tcpConn) retransmit(why string) {
+func (c *tcpConn) retransmit(why Reason) {
 	if len(c.unacked) == 0 {
 		return
 	}
 	c.resegment()
 	c.unacked[0].retrans = true
 	again := *c.unacked[0]
-	c.n.tracef(c.host, "%s > %s retransmit %s: %s", c.local, c.remote, again.describe(), why)
+	e := TraceEvent{Kind: EventRetransmit, Reason: why, Packet: again.packet()}
+	if why == ReasonTimeout {
+		e.Wait = c.rto
+	}
+	c.trace(e)
 	c.send(&again)
 }
 
@@ -183,7 +187,7 @@ func (c *tcpConn) pendingRetransmissions() int {
 // follow, paced by the uplink (go-back-N, as after a timeout every
 // outstanding segment is presumed lost).
 func (c *tcpConn) timedOut() {
-	c.retransmit("timeout, next in " + c.rto.Round(time.Millisecond).String())
+	c.retransmit(ReasonTimeout)
 	c.rtoRecovery = true
 	c.recovering = false
 	c.rtxQ = c.rtxQ[:0]
@@ -221,7 +225,7 @@ func (c *tcpConn) pathMTU(mtu int) {
 		return
 	}
 	c.pmtuMSS = mss
-	c.n.tracef(c.host, "%s > %s ICMP fragmentation needed, next-hop MTU %d: MSS lowered to %d", c.local, c.remote, mtu, mss)
+	c.trace(TraceEvent{Kind: EventFragmentationNeeded, MTU: mtu, MSS: mss})
 	type span struct{ from, to uint64 }
 	var lost []span
 	for _, s := range c.unacked {
@@ -275,23 +279,22 @@ func (c *tcpConn) stopTimer() { c.timerGen++ }
 // expired handles the retransmission timer: send again, back off, or give
 // up.
 func (c *tcpConn) expired() {
-	n := c.n
 	c.retries++
 	c.rto = min(2*c.rto, maxRTO)
 	switch c.state {
 	case stateSynSent:
 		if c.retries > synRetries {
-			n.tracef(c.host, "%s > %s connect timed out: no answer to %d SYNs", c.local, c.remote, synRetries+1)
+			c.trace(TraceEvent{Kind: EventConnectTimeout, Count: synRetries + 1})
 			c.state = stateClosed
 			c.dialDone <- syscall.ETIMEDOUT
 			return
 		}
-		n.tracef(c.host, "%s > %s retransmit SYN (%d of %d)", c.local, c.remote, c.retries, synRetries)
+		c.trace(TraceEvent{Kind: EventSYNRetransmit, Count: c.retries})
 		c.sendSYN()
 		c.armTimer()
 	case stateSynReceived:
 		if c.retries > synAckRetries {
-			n.tracef(c.host, "%s > %s handshake abandoned: no answer to %d SYN-ACKs", c.local, c.remote, synAckRetries+1)
+			c.trace(TraceEvent{Kind: EventHandshakeAbandoned, Count: synAckRetries + 1})
 			c.fail(syscall.ETIMEDOUT)
 			return
 		}
@@ -306,7 +309,7 @@ func (c *tcpConn) expired() {
 			return
 		}
 		if c.retries > dataRetries {
-			n.tracef(c.host, "%s > %s connection timed out: %d retransmissions unanswered", c.local, c.remote, dataRetries)
+			c.trace(TraceEvent{Kind: EventConnTimeout, Count: dataRetries})
 			c.fail(syscall.ETIMEDOUT)
 			return
 		}

@@ -1,7 +1,6 @@
 package netem
 
 import (
-	"fmt"
 	"net/netip"
 	"slices"
 	"time"
@@ -60,25 +59,47 @@ func (s *segment) end() uint64 {
 	return e
 }
 
-// describe names the segment for a trace line.
-func (s *segment) describe() string {
+// flow is the segment's addresses, for the trace.
+func (s *segment) flow() Flow {
+	if s.flags&flagUDP != 0 {
+		return Flow{Proto: UDP, Src: s.src, Dst: s.dst}
+	}
+	return Flow{Proto: TCP, Src: s.src, Dst: s.dst}
+}
+
+// packet describes the segment for the trace.
+func (s *segment) packet() Packet {
+	p := Packet{Payload: len(s.payload), Wire: s.wire()}
 	switch {
 	case s.flags&flagUDP != 0:
-		return fmt.Sprintf("%d-byte UDP datagram", len(s.payload))
+		p.Kind = PacketDatagram
 	case s.flags&flagRST != 0:
-		return "RST"
+		p.Kind = PacketRST
 	case s.flags&(flagSYN|flagACK) == flagSYN|flagACK:
-		return "SYN-ACK"
+		p.Kind = PacketSYNACK
 	case s.flags&flagSYN != 0:
-		return "SYN"
+		p.Kind = PacketSYN
 	case len(s.payload) > 0 && s.flags&flagFIN != 0:
-		return fmt.Sprintf("%d-byte segment with FIN (seq %d)", len(s.payload), s.seq)
+		p.Kind, p.Seq = PacketDataFIN, s.seq
 	case len(s.payload) > 0:
-		return fmt.Sprintf("%d-byte segment (seq %d)", len(s.payload), s.seq)
+		p.Kind, p.Seq = PacketData, s.seq
 	case s.flags&flagFIN != 0:
-		return "FIN"
+		p.Kind = PacketFIN
+	default:
+		p.Kind = PacketACK
 	}
-	return "ACK"
+	return p
+}
+
+// dropped records that s was dropped: on hop h, or at host when h is nil.
+func (n *Network) dropped(host *Host, h *hop, s *segment, e TraceEvent) {
+	e.Kind = EventDropped
+	e.Flow = s.flow()
+	e.Packet = s.packet()
+	if h != nil {
+		e.Hop = h.name
+	}
+	n.record(host, e)
 }
 
 // forward moves a packet across hop i of its path, or delivers it after
@@ -96,7 +117,7 @@ func (n *Network) forward(s *segment, i int, at time.Time) {
 		s.mss = h.link.MSSClamp
 	}
 	if !h.up && h.dir.Queue > 0 && h.backlog(at)+s.wire() > h.dir.Queue {
-		n.tracef(h.host, "%s > %s %s dropped on %s: queue full (%d bytes)", s.src, s.dst, s.describe(), h.name, h.dir.Queue)
+		n.dropped(h.host, h, s, TraceEvent{Reason: ReasonQueueFull, Bytes: int64(h.dir.Queue)})
 		return
 	}
 	// A packet that is lost on the link has still taken its time on it:
@@ -116,22 +137,22 @@ func (n *Network) forward(s *segment, i int, at time.Time) {
 // admit applies the link's rules to a packet crossing hop h, and reports
 // whether it was dropped (the trace says why).
 func (n *Network) admit(h *hop, s *segment, at time.Time) (dropped bool) {
-	drop := func(why string) bool {
-		n.tracef(h.host, "%s > %s %s dropped on %s: %s", s.src, s.dst, s.describe(), h.name, why)
+	drop := func(e TraceEvent) bool {
+		n.dropped(h.host, h, s, e)
 		return true
 	}
 	l := h.link
 	if _, down := n.activeFault(l, FaultDown, at); down {
-		return drop("link down")
+		return drop(TraceEvent{Reason: ReasonLinkDown})
 	}
 	if h.up && slices.Contains(l.BlockedPorts, s.dst.Port()) {
-		return drop(fmt.Sprintf("port %d filtered by the provider", s.dst.Port()))
+		return drop(TraceEvent{Reason: ReasonPortFiltered})
 	}
 	if s.flags&flagUDP == 0 && h.tooBig(s.wire()) {
 		if l.PMTUD == PMTUDBlackhole {
-			return drop(fmt.Sprintf("%d bytes exceed the path MTU %d; ICMP is blocked, the sender is not told", s.wire(), l.PathMTU))
+			return drop(TraceEvent{Reason: ReasonMTUBlackhole, MTU: l.PathMTU})
 		}
-		drop(fmt.Sprintf("%d bytes exceed the path MTU %d; ICMP tells the sender", s.wire(), l.PathMTU))
+		drop(TraceEvent{Reason: ReasonMTUICMP, MTU: l.PathMTU})
 		n.fragmentationNeeded(h, s, at)
 		return true
 	}
@@ -145,29 +166,29 @@ func (n *Network) admit(h *hop, s *segment, at time.Time) (dropped bool) {
 			if h.up && s.flags&flagRST == 0 {
 				// A new mapping: the server sees an unknown port and
 				// answers with a reset, which finds its way back.
-				n.scheduleReset(local, at.Add(2*pathDelay(local.path)), "the NAT forgot the idle connection; the server reset the new mapping")
+				n.scheduleReset(local, at.Add(2*pathDelay(local.path)), TraceEvent{Reason: ReasonNATExpired})
 			}
-			return drop(fmt.Sprintf("NAT mapping expired after %v idle", l.NATIdleTimeout))
+			return drop(TraceEvent{Reason: ReasonNATExpired, Wait: l.NATIdleTimeout})
 		}
 		local.natSeen = at
 	}
 	if len(s.payload) > 0 {
 		if _, stalled := n.activeFault(l, FaultStall, at); stalled {
-			return drop("link stalled")
+			return drop(TraceEvent{Reason: ReasonStalled})
 		}
 		if f, ok := n.activeFault(l, FaultCut, at); ok && local != nil {
 			local.linkBytes += int64(len(s.payload))
 			if local.linkBytes > f.Bytes {
-				n.resetBoth(local, fmt.Sprintf("cut after %d bytes", f.Bytes))
-				return drop(fmt.Sprintf("connection cut after %d bytes", f.Bytes))
+				n.resetBoth(local, TraceEvent{Reason: ReasonCut, Bytes: f.Bytes})
+				return drop(TraceEvent{Reason: ReasonCut, Bytes: f.Bytes})
 			}
 		}
 	}
 	if lost, burst := h.loss.drop(); lost {
 		if burst {
-			return drop("lost in a burst")
+			return drop(TraceEvent{Reason: ReasonLostBurst})
 		}
-		return drop("lost")
+		return drop(TraceEvent{Reason: ReasonLost})
 	}
 	return false
 }
@@ -221,7 +242,7 @@ func (n *Network) arrive(s *segment) {
 	}
 	dst := n.byAddr[s.dst.Addr()]
 	if dst == nil {
-		n.tracef(s.from.host, "%s > %s %s lost: no host has %s", s.src, s.dst, s.describe(), s.dst.Addr())
+		n.dropped(s.from.host, nil, s, TraceEvent{Reason: ReasonNoHost})
 		return
 	}
 	if s.flags&(flagSYN|flagACK) == flagSYN {

@@ -182,6 +182,12 @@ func (c *tcpConn) send(s *segment) {
 	c.n.forward(s, 0, now)
 }
 
+// trace records an event of this connection, as seen from its host.
+func (c *tcpConn) trace(e TraceEvent) {
+	e.Flow = Flow{Proto: TCP, Src: c.local, Dst: c.remote}
+	c.n.record(c.host, e)
+}
+
 // later runs fn on the event loop at time at, in this connection's order.
 func (c *tcpConn) later(at time.Time, fn func()) {
 	c.n.schedule(at, c.nextKey(), fn)
@@ -207,7 +213,7 @@ func (c *tcpConn) connect() {
 		if c.state != stateSynSent {
 			return // abandoned before it left
 		}
-		c.n.tracef(c.host, "%s > %s connect (SYN)", c.local, c.remote)
+		c.trace(TraceEvent{Kind: EventConnect})
 		c.sendSYN()
 		c.armTimer()
 	})
@@ -233,7 +239,7 @@ func (h *Host) acceptSYN(s *segment) {
 	}
 	l := h.listener(s.dst)
 	if l == nil || l.closed {
-		n.tracef(h, "%s > %s refused: port closed (RST)", s.src, s.dst)
+		n.record(h, TraceEvent{Kind: EventPortClosed, Flow: s.flow()})
 		rst := newConn(h, s.dst, s.src, stateClosed)
 		rst.send(&segment{flags: flagRST, to: s.from})
 		return
@@ -272,21 +278,24 @@ func (c *tcpConn) fail(err error) {
 	signal(c.writable)
 }
 
-// resetBoth resets a connection at both ends, as a middlebox does.
-func (n *Network) resetBoth(c *tcpConn, why string) {
+// resetBoth resets a connection at both ends, as a middlebox does; why
+// carries the reason and its figures.
+func (n *Network) resetBoth(c *tcpConn, why TraceEvent) {
+	why.Kind = EventReset
 	for _, e := range []*tcpConn{c, c.peer} {
 		if e != nil && e.state != stateClosed {
-			n.tracef(e.host, "%s > %s reset: %s", e.local, e.remote, why)
+			e.trace(why)
 			e.fail(syscall.ECONNRESET)
 		}
 	}
 }
 
 // scheduleReset resets c alone at time at.
-func (n *Network) scheduleReset(c *tcpConn, at time.Time, why string) {
+func (n *Network) scheduleReset(c *tcpConn, at time.Time, why TraceEvent) {
+	why.Kind = EventReset
 	c.later(at, func() {
 		if c.state != stateClosed {
-			n.tracef(c.host, "%s > %s reset: %s", c.local, c.remote, why)
+			c.trace(why)
 			c.fail(syscall.ECONNRESET)
 		}
 	})
@@ -295,17 +304,16 @@ func (n *Network) scheduleReset(c *tcpConn, at time.Time, why string) {
 // receive handles a segment that arrived at this endpoint. Runs on the
 // event loop.
 func (c *tcpConn) receive(s *segment) {
-	n := c.n
 	if s.flags&flagRST != 0 {
 		switch c.state {
 		case stateSynSent:
 			c.state = stateClosed
 			c.stopTimer()
-			n.tracef(c.host, "%s > %s connection refused", c.local, c.remote)
+			c.trace(TraceEvent{Kind: EventRefused})
 			c.dialDone <- syscall.ECONNREFUSED
 		case stateEstablished, stateSynReceived:
 			if !c.localClosed {
-				n.tracef(c.host, "%s > %s connection reset by peer", c.local, c.remote)
+				c.trace(TraceEvent{Kind: EventResetByPeer})
 			}
 			c.fail(syscall.ECONNRESET)
 		}
@@ -334,7 +342,7 @@ func (c *tcpConn) receive(s *segment) {
 		}
 		c.retries = 0
 		c.stopTimer()
-		n.tracef(c.host, "%s > %s established", c.local, c.remote)
+		c.trace(TraceEvent{Kind: EventEstablished})
 		c.send(c.ackSegment())
 		c.dialDone <- nil
 		return

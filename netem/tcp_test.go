@@ -158,7 +158,7 @@ func TestDialClosedPortIsRefused(t *testing.T) {
 		if d := time.Since(start); d != 100*time.Millisecond+appDelay {
 			t.Errorf("refusal after %v, want one round trip", d)
 		}
-		if !traceHas(n, "refused: port closed") {
+		if !traceHas(n, EventPortClosed) || !traceHas(n, EventRefused) {
 			t.Errorf("trace does not explain the refusal:\n%v", n.Trace())
 		}
 	})
@@ -363,9 +363,9 @@ func equalDurations(a, b []time.Duration) bool {
 	return true
 }
 
-func traceHas(n *Network, text string) bool {
+func traceHas(n *Network, kind EventKind) bool {
 	for _, e := range n.Trace() {
-		if bytes.Contains([]byte(e.Text), []byte(text)) {
+		if e.Kind == kind {
 			return true
 		}
 	}

@@ -147,7 +147,7 @@ func (c *udpConn) write(p []byte, dst netip.AddrPort) (int, error) {
 func (n *Network) arriveUDP(s *segment) {
 	dst := n.byAddr[s.dst.Addr()]
 	if dst == nil {
-		n.tracef(s.udpFrom.host, "%s > %s %s lost: no host has %s", s.src, s.dst, s.describe(), s.dst.Addr())
+		n.dropped(s.udpFrom.host, nil, s, TraceEvent{Reason: ReasonNoHost})
 		return
 	}
 	if s.dst.Port() == 53 && dst.dns != nil {
@@ -156,7 +156,7 @@ func (n *Network) arriveUDP(s *segment) {
 	}
 	c := dst.udp[s.dst.Port()]
 	if c == nil || c.closed {
-		n.tracef(dst, "%s > %s %s dropped: nothing listens on UDP port %d", s.src, s.dst, s.describe(), s.dst.Port())
+		n.dropped(dst, nil, s, TraceEvent{Reason: ReasonNoListener})
 		return
 	}
 	if c.remote.IsValid() && c.remote != s.src {
@@ -164,7 +164,7 @@ func (n *Network) arriveUDP(s *segment) {
 	}
 	from, _ := s.src.MarshalBinary()
 	if _, err := c.buf.Write(append(append([]byte{byte(len(from))}, from...), s.payload...)); err != nil {
-		n.tracef(dst, "%s > %s %s dropped: receive buffer full", s.src, s.dst, s.describe())
+		n.dropped(dst, nil, s, TraceEvent{Reason: ReasonBufferFull})
 	}
 }
 

@@ -35,7 +35,10 @@ func codeSuffix(code int) string {
 	return fmt.Sprintf(" (%d)", code)
 }
 
-// describeNetwork summarizes the trace in (from, to].
+// describeNetwork summarizes the trace in (from, to]: one line per kind of
+// thing the network did, grouped by what a reader needs to tell apart (each
+// drop reason with its figures, a link going down, retransmissions, resets),
+// in the order each first happened.
 func describeNetwork(trace []netem.TraceEvent, from, to, start time.Time) []string {
 	type kind struct {
 		what    string
@@ -55,16 +58,21 @@ func describeNetwork(trace []netem.TraceEvent, from, to, start time.Time) []stri
 		if !e.At.After(from) || e.At.After(to) {
 			continue
 		}
-		switch {
-		case strings.Contains(e.Text, " dropped on "):
-			_, why, _ := strings.Cut(e.Text[strings.Index(e.Text, " dropped on "):], ": ")
-			count("dropped: "+why, e)
-		case strings.Contains(e.Text, "retransmit"):
+		switch e.Kind {
+		case netem.EventDropped, netem.EventDNSDropped:
+			// At a host (no host has the address, nothing listens on
+			// the port) as much as on a link: a SYN lost to a wrong
+			// address is why a connect timed out.
+			count("dropped: "+e.Why(), e)
+		case netem.EventRetransmit, netem.EventSYNRetransmit:
 			count("retransmitted", e)
-		case strings.Contains(e.Text, "reset") || strings.Contains(e.Text, "RST"):
+		case netem.EventReset, netem.EventResetByPeer, netem.EventNetworkReset, netem.EventPortClosed:
+			// A closed port answers with a reset: the dial's refusal
+			// itself (EventRefused) is the failure, not its cause.
 			count("reset", e)
-		case strings.Contains(e.Text, "link down") || strings.Contains(e.Text, "link up"):
-			count(strings.TrimSpace(e.Text), e)
+		case netem.EventLinkDown, netem.EventLinkUp:
+			// Each outage on its own line, with its schedule.
+			count(e.Text(), e)
 		}
 	}
 	if len(kinds) == 0 {
@@ -73,7 +81,7 @@ func describeNetwork(trace []netem.TraceEvent, from, to, start time.Time) []stri
 	var out []string
 	for _, k := range kinds {
 		out = append(out, fmt.Sprintf("    network: %d x %s", k.n, k.what),
-			fmt.Sprintf("      e.g. %s  %s: %s", Clock(k.example.At.Sub(start)), k.example.Host, k.example.Text))
+			fmt.Sprintf("      e.g. %s  %s: %s", Clock(k.example.At.Sub(start)), k.example.Host, k.example.Text()))
 	}
 	return out
 }

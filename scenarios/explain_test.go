@@ -1,8 +1,15 @@
 package scenarios
 
 import (
+	"context"
+	"net/netip"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
+
+	"alertsim/netem"
+	"alertsim/sim/alert"
 )
 
 // TestExplainNamesTheCause: the replay's "why" section ties each failed
@@ -28,4 +35,47 @@ func TestExplainNamesTheCause(t *testing.T) {
 	if why := Explain(Run(t, sc, Options{})); len(why) != 0 {
 		t.Errorf("a clean run explained:\n%s", strings.Join(why, "\n"))
 	}
+}
+
+// TestExplainCountsEveryDrop: a packet the network drops at a host (a SYN
+// to an address nobody has, a datagram to a port nobody listens on) is a
+// cause as much as one dropped on a link.
+func TestExplainCountsEveryDrop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := netem.New(netem.Config{Seed: 1})
+		defer n.Close()
+		link := netem.Link{Up: netem.Direction{Delay: 25 * time.Millisecond}, Down: netem.Direction{Delay: 25 * time.Millisecond}}
+		camera, err := n.AddHost(netem.HostConfig{Name: "camera", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.10")}, Link: link})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := n.AddHost(netem.HostConfig{Name: "dns", Addrs: []netip.Addr{netip.MustParseAddr("198.51.100.53")}}); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		q, _ := camera.Dial(context.Background(), "udp", "198.51.100.53:53")
+		q.Write([]byte("where is smtp.example.com?"))
+		q.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := camera.Dial(ctx, "tcp", "203.0.113.99:25"); err == nil {
+			t.Fatal("dialled an address no host has")
+		}
+		res := &Result{Start: start, Trace: n.Trace(), FailureLog: []alert.Failure{
+			{Time: time.Now(), Server: "smtp.example.com:25", Class: alert.ClassConnectTimeout, Stage: "connect", Attempt: 1},
+		}}
+		// The first SYN and the datagram are dropped at the same instant;
+		// the network's event order puts the SYN first.
+		got := strings.Join(Explain(res), "\n")
+		want := `00:00:10.000  attempt 1 to smtp.example.com:25: connect-timeout at connect
+    network: 4 x dropped: no host has 203.0.113.99
+      e.g. 00:00:00.025  camera: 192.0.2.10:49153 > 203.0.113.99:25 SYN lost: no host has 203.0.113.99
+    network: 1 x dropped: nothing listens on UDP port 53
+      e.g. 00:00:00.025  dns: 192.0.2.10:49152 > 198.51.100.53:53 26-byte UDP datagram dropped: nothing listens on UDP port 53
+    network: 3 x retransmitted
+      e.g. 00:00:01.000  camera: 192.0.2.10:49153 > 203.0.113.99:25 retransmit SYN (1 of 6)`
+		if got != want {
+			t.Errorf("got:\n%s\nwant:\n%s", got, want)
+		}
+	})
 }

@@ -296,7 +296,7 @@ func buildRecord(sc *Scenario, res *Result, link netem.Link, tl *timeline, dev d
 
 	rec.Timeline = tl.entries
 	for i, e := range res.Trace {
-		rec.Timeline = append(rec.Timeline, entry{At: e.At.Sub(res.Start), Rank: rankNetwork, Source: "net", Seq: i, Text: e.Host + ": " + e.Text})
+		rec.Timeline = append(rec.Timeline, entry{At: e.At.Sub(res.Start), Rank: rankNetwork, Source: "net", Seq: i, Text: e.Host + ": " + e.Text()})
 	}
 	for _, s := range servers {
 		for _, sess := range s.srv.Sessions() {
