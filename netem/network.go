@@ -96,8 +96,8 @@ func (n *Network) AddHost(cfg HostConfig) (*Host, error) {
 	if cfg.MTU == 0 {
 		cfg.MTU = 1500
 	}
-	if cfg.MTU < 576 || cfg.MTU > 65535 {
-		return nil, fmt.Errorf("netem: host %q: MTU %d is outside 576..65535", cfg.Name, cfg.MTU)
+	if err := CheckMTU(cfg.MTU); err != nil {
+		return nil, fmt.Errorf("netem: host %q: %w", cfg.Name, err)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -167,8 +167,10 @@ func (l *Link) validate() error {
 			return fmt.Errorf("negative delay, jitter, rate or queue")
 		}
 	}
-	if l.PathMTU != 0 && (l.PathMTU < 576 || l.PathMTU > 65535) {
-		return fmt.Errorf("path MTU %d is outside 576..65535", l.PathMTU)
+	if l.PathMTU != 0 {
+		if err := CheckMTU(l.PathMTU); err != nil {
+			return fmt.Errorf("path %w", err)
+		}
 	}
 	if l.MSSClamp < 0 || l.NATIdleTimeout < 0 {
 		return fmt.Errorf("negative MSS clamp or NAT timeout")

@@ -2,8 +2,12 @@ package scenarios
 
 import (
 	"os"
+	"reflect"
 	"regexp"
+	"strings"
 	"testing"
+
+	"alertsim/sim/device"
 )
 
 // TestDocExamplesLoad checks that every complete scenario shown in
@@ -43,4 +47,39 @@ func docExamples(t *testing.T) [][]byte {
 		t.Fatal("docs/SCENARIOS.md shows no complete scenario")
 	}
 	return out
+}
+
+// TestDocsDescribeEveryModel: docs/SCENARIOS.md names every registered
+// model, its firmware versions, its events and every key of its settings,
+// so that a model added to the registry without its documentation fails
+// here.
+func TestDocsDescribeEveryModel(t *testing.T) {
+	doc, err := os.ReadFile("../docs/SCENARIOS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Names are written in code spans; fenced blocks would pair their
+	// backticks wrongly.
+	doc = regexp.MustCompile("(?s)```.*?```").ReplaceAll(doc, nil)
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile("`([^`\n]+)`").FindAllSubmatch(doc, -1) {
+		documented[string(m[1])] = true
+	}
+	for _, m := range device.Models() {
+		want := []string{m.Name}
+		want = append(want, m.Firmwares...)
+		want = append(want, m.Events...)
+		settings := reflect.TypeOf(m.Settings(m.DefaultFirmware())).Elem()
+		for f := range settings.Fields() {
+			key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if f.IsExported() && key != "" && key != "-" && f.Tag.Get("schema") != "-" {
+				want = append(want, key)
+			}
+		}
+		for _, w := range want {
+			if !documented[w] {
+				t.Errorf("docs/SCENARIOS.md does not name `%s` of the %s", w, m.Name)
+			}
+		}
+	}
 }

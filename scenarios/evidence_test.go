@@ -15,11 +15,7 @@ import (
 // delivered run's attachments.
 func TestSDCardKeepsTheEvidenceOfAFailedAlert(t *testing.T) {
 	const path = "ptz/ptz-retries-exhausted-next-event-fresh-cycle.yaml"
-	sc, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	failed := Run(t, sc, Options{})
+	failed := libraryResult(t, path)
 	if len(failed.Mails) < 1 || failed.Delivered() == len(failed.Mails) {
 		t.Fatalf("%s: want the first alert to fail; outcome %s", path, failed.Outcome())
 	}
@@ -38,6 +34,10 @@ func TestSDCardKeepsTheEvidenceOfAFailedAlert(t *testing.T) {
 		t.Fatalf("the SD card holds nothing of alert 1; it holds %d files", len(failed.Evidence.Files))
 	}
 
+	sc, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	sc.Network.Faults = nil
 	delivered := Run(t, sc, Options{})
 	if len(delivered.Captured) == 0 {

@@ -6,12 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"text/tabwriter"
+	"time"
 
 	"alertsim/golden"
 )
@@ -46,62 +49,47 @@ func TestGate(t *testing.T) {
 		return rows[group]
 	}
 
+	// The library, then the matrix; each case says which summary row it
+	// counts in once it has run.
+	type gateCase struct {
+		name string
+		cell bool
+		run  func(t *testing.T) (group string)
+	}
+	var cases []gateCase
 	for _, path := range library(t) {
-		name := strings.TrimSuffix(path, ".yaml")
-		if !InShard(name, k, n) {
-			continue
-		}
-		group := "?"
-		ok := t.Run(name, func(t *testing.T) {
+		cases = append(cases, gateCase{name: strings.TrimSuffix(path, ".yaml"), run: func(t *testing.T) string {
 			sc, err := Load(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			group = strings.TrimSpace(sc.Device.Model.Name + " " + string(sc.Device.Firmware))
 			checkScenario(t, path, sc)
-		})
-		if r := row(group); ok {
-			r.libPass++
-		} else {
-			r.libFail++
-		}
+			return strings.TrimSpace(sc.Device.Model.Name + " " + string(sc.Device.Firmware))
+		}})
 	}
-
 	for _, c := range Matrix() {
-		if !InShard(c.Name(), k, n) {
+		cases = append(cases, gateCase{name: c.Name(), cell: true, run: func(t *testing.T) string {
+			checkCell(t, c)
+			return c.Group()
+		}})
+	}
+	shuffleGate(t, len(cases), func(i, j int) { cases[i], cases[j] = cases[j], cases[i] })
+
+	for _, gc := range cases {
+		if !InShard(gc.name, k, n) {
 			continue
 		}
-		ok := t.Run(c.Name(), func(t *testing.T) {
-			sc, err := c.Scenario()
-			if err != nil {
-				t.Fatal(err)
-			}
-			res := Run(t, sc, Options{})
-			err = golden.Compare(c.GoldenPath(), res.Record)
-			if err == nil {
-				return
-			}
-			// The cell, the record it should have had and the one it has,
-			// side by side in build/gate/, so that make replay shows the
-			// difference and explains it.
-			base := filepath.Join("..", "build", "gate", c.Name())
-			os.MkdirAll(filepath.Dir(base), 0o755)
-			os.WriteFile(base+".yaml", c.Source, 0o644)
-			if want, err := os.ReadFile(c.GoldenPath()); err == nil {
-				os.WriteFile(base+".golden", want, 0o644)
-			}
-			record := res.Record
-			if why := Explain(res); len(why) > 0 {
-				record = append(record, "\n## why each attempt failed\n"+strings.Join(why, "\n")+"\n"...)
-			}
-			os.WriteFile(base+".record", record, 0o644)
-			t.Errorf("%v\nThe cell, its golden record and this run's are in build/gate/%s.{yaml,golden,record}; replay it with make replay SCENARIO=build/gate/%s.yaml.",
-				err, c.Name(), c.Name())
-		})
-		if r := row(c.Group()); ok {
+		group := "?"
+		ok := t.Run(gc.name, func(t *testing.T) { group = gc.run(t) })
+		switch r := row(group); {
+		case gc.cell && ok:
 			r.cellPass++
-		} else {
+		case gc.cell:
 			r.cellFail++
+		case ok:
+			r.libPass++
+		default:
+			r.libFail++
 		}
 	}
 
@@ -128,6 +116,57 @@ func TestGate(t *testing.T) {
 	if *summaryFlag != "" {
 		os.WriteFile(*summaryFlag, buf.Bytes(), 0o644)
 	}
+}
+
+// checkCell plays a cell of the matrix and judges it like a library
+// scenario: its golden record, its messages, no credential in its record.
+// A failing cell is written out to build/gate/ with the record it should
+// have had and the one it has.
+func checkCell(t *testing.T, c Cell) {
+	t.Helper()
+	sc, err := c.Scenario()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Run(t, sc, Options{})
+	checkMessages(t, res)
+	noSecrets(t, "the record", res.Record, secretsOf(t, c.Source))
+	err = golden.Compare(c.GoldenPath(), res.Record)
+	if err == nil {
+		return
+	}
+	base := filepath.Join("..", "build", "gate", c.Name())
+	os.MkdirAll(filepath.Dir(base), 0o755)
+	os.WriteFile(base+".yaml", c.Source, 0o644)
+	if want, err := os.ReadFile(c.GoldenPath()); err == nil {
+		os.WriteFile(base+".golden", want, 0o644)
+	}
+	record := res.Record
+	if why := Explain(res); len(why) > 0 {
+		record = append(record, "\n## why each attempt failed\n"+strings.Join(why, "\n")+"\n"...)
+	}
+	os.WriteFile(base+".record", record, 0o644)
+	t.Errorf("%v\nThe cell, its golden record and this run's are in build/gate/%s.{yaml,golden,record}; replay it with make replay SCENARIO=build/gate/%s.yaml.",
+		err, c.Name(), c.Name())
+}
+
+// shuffleGate puts the gate's cases in a random order when the test binary
+// shuffles (-shuffle=on, or -shuffle=N to repeat an order): go test
+// shuffles top-level tests only, and a record that depends on which
+// scenarios ran before it in the process (a cache, a global) shows only
+// when the order within the gate changes. make test plays the gate twice
+// in one process this way.
+func shuffleGate(t *testing.T, n int, swap func(i, j int)) {
+	f := flag.Lookup("test.shuffle")
+	if f == nil || f.Value.String() == "off" {
+		return
+	}
+	s, err := strconv.ParseInt(f.Value.String(), 10, 64)
+	if err != nil {
+		s = time.Now().UnixNano()
+	}
+	t.Logf("gate order shuffled with seed %d (to repeat it: -shuffle=%d)", s, s)
+	rand.New(rand.NewPCG(uint64(s), 0)).Shuffle(n, swap)
 }
 
 // TestShardsCoverEverything: for any shard count, the shards together

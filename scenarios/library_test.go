@@ -1,12 +1,17 @@
 package scenarios
 
 import (
+	"bytes"
+	"image/jpeg"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"alertsim/golden"
+	"alertsim/internal/mailcheck"
 )
 
 // library returns every scenario file under this directory, testdata
@@ -35,47 +40,90 @@ func library(t testing.TB) []string {
 	return files
 }
 
-// TestScenarios plays every scenario of the library and compares its
-// record with the golden file beside it.
+// TestScenarios plays every scenario of the library and judges it:
+// its golden record, its expectations, its messages' form, and no
+// credential in its record. With -gate, TestGate plays the library
+// instead, so that make test plays each scenario no more than it needs.
 func TestScenarios(t *testing.T) {
+	if *gateFlag {
+		t.Skip("-gate: TestGate plays the library")
+	}
 	for _, path := range library(t) {
 		t.Run(strings.TrimSuffix(path, ".yaml"), func(t *testing.T) {
-			sc, err := Load(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkScenario(t, path, sc)
+			judgeScenario(t, path, libraryResult(t, path))
 		})
 	}
 }
 
-// checkScenario plays the library scenario loaded from path and checks it
-// against its golden record and its expectations, saying how to replay it
-// when it fails. TestScenarios, TestGate and make demo all judge a
-// scenario this way.
+// played holds the first play of each library scenario in this process,
+// for the tests that only read a library scenario's result (why it
+// failed, its SD card): they reuse it rather than play it again.
+var played sync.Map // path -> *Result
+
+// libraryResult returns the result of the library scenario at path: this
+// process's first play of it, played now if no test has yet.
+func libraryResult(t *testing.T, path string) *Result {
+	t.Helper()
+	if res, ok := played.Load(path); ok {
+		return res.(*Result)
+	}
+	sc, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Run(t, sc, Options{})
+	played.Store(path, res)
+	return res
+}
+
+// checkScenario plays the library scenario loaded from path afresh and
+// judges it; TestGate and make demo use it.
 func checkScenario(t *testing.T, path string, sc *Scenario) *Result {
 	t.Helper()
 	res := Run(t, sc, Options{})
+	played.LoadOrStore(path, res)
+	judgeScenario(t, path, res)
+	return res
+}
+
+// judgeScenario is the one judgement of a library scenario's run: the
+// golden record, the expectations, the messages read back by the standard
+// library and go-message, and no credential of the scenario file in the
+// record. It says how to replay a failure.
+func judgeScenario(t *testing.T, path string, res *Result) {
+	t.Helper()
 	golden.Assert(t, GoldenPath(path), res.Record)
 	for _, c := range res.Failed() {
 		t.Errorf("expectation failed: %s (seed %d)", c.Text, res.Seed)
 	}
+	checkMessages(t, res)
+	source, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noSecrets(t, "the record", res.Record, secretsOf(t, source))
 	if t.Failed() {
 		t.Logf("replay it: make replay SCENARIO=scenarios/%s SEED=%d", path, res.Seed)
 	}
-	return res
 }
 
-// eachScenario runs fn as a subtest for every scenario of the library,
-// loaded.
-func eachScenario(t *testing.T, fn func(t *testing.T, path string, sc *Scenario)) {
-	for _, path := range library(t) {
-		t.Run(path, func(t *testing.T) {
-			sc, err := Load(path)
-			if err != nil {
-				t.Fatal(err)
+// checkMessages reads every message a run captured with the standard
+// library and go-message: CRLF line ends, no line over 998 characters,
+// base64 in lines of 76, and JPEG attachments that decode.
+func checkMessages(t *testing.T, res *Result) {
+	t.Helper()
+	for _, m := range res.Captured {
+		parts, err := mailcheck.Check(m.Raw)
+		if err != nil {
+			t.Errorf("message %d: %v", m.ID, err)
+		}
+		for _, p := range parts {
+			if p.ContentType != "image/jpeg" {
+				continue
 			}
-			fn(t, path, sc)
-		})
+			if _, err := jpeg.Decode(bytes.NewReader(p.Body)); err != nil {
+				t.Errorf("message %d: %s does not decode: %v", m.ID, p.Filename, err)
+			}
+		}
 	}
 }

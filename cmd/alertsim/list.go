@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"alertsim/scenarios"
+	"alertsim/sim/device"
 )
 
 func list(args []string, stdout, stderr io.Writer) int {
@@ -25,6 +26,7 @@ func list(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(w, "SCENARIO\tDEVICE\tNETWORK\tDESCRIPTION")
 	status := 0
 	found := 0
+	perModel := map[string]int{}
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -42,10 +44,25 @@ func list(args []string, stdout, stderr io.Writer) int {
 			status = 1
 			return nil
 		}
+		perModel[sc.Device.Model.Name]++
 		rel, _ := filepath.Rel(dir, path)
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", strings.TrimSuffix(rel, ".yaml"), sc.Device.Model, sc.Network.Profile, sc.Description)
 		return nil
 	})
+	w.Flush()
+
+	// The models a scenario can name, from the registry, with how many of
+	// the listed scenarios play each.
+	fmt.Fprintln(stdout)
+	w = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "MODEL\tFIRMWARE\tEVENTS\tSCENARIOS\tSUMMARY")
+	for _, m := range device.Models() {
+		fw := "-"
+		if len(m.Firmwares) > 0 {
+			fw = strings.Join(m.Firmwares, ", ")
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", m.Name, fw, strings.Join(m.Events, ", "), perModel[m.Name], m.Summary)
+	}
 	w.Flush()
 	if err != nil {
 		fmt.Fprintf(stderr, "alertsim list: %v\n", err)

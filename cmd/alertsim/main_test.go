@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"alertsim/sim/device"
 )
 
 func runCmd(args ...string) (code int, stdout, stderr string) {
@@ -21,6 +24,14 @@ func TestListShowsTheLibrary(t *testing.T) {
 	}
 	if !strings.Contains(out, "ptz/ptz-gmail-465-motion") || !strings.Contains(out, "ptz-4g") {
 		t.Errorf("list output lacks the library's scenario:\n%s", out)
+	}
+	// Every registered model has a row, with the library's scenarios of it
+	// counted.
+	for _, m := range device.Models() {
+		row := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(m.Name) + `\s.*\s([0-9]+)\s+` + regexp.QuoteMeta(m.Summary) + `$`).FindStringSubmatch(out)
+		if row == nil || row[1] == "0" {
+			t.Errorf("list shows no row with scenarios for model %s:\n%s", m.Name, out)
+		}
 	}
 }
 
