@@ -83,7 +83,10 @@ func (s Server) Address() string {
 	return net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(s.Host, "["), "]"), strconv.Itoa(s.Port))
 }
 
-// Timeouts bound each step of a delivery.
+// Timeouts bound each step of a delivery. Each field left zero takes its
+// value from DefaultTimeouts on its own, as go-smtp's configuration fields
+// do: a device that only shortens Connect keeps RFC 5321's command and data
+// timeouts rather than failing at the greeting with no time to wait for it.
 type Timeouts struct {
 	// Connect bounds the TCP handshake.
 	Connect time.Duration
@@ -105,6 +108,23 @@ func DefaultTimeouts() Timeouts {
 	return Timeouts{Connect: 30 * time.Second, Command: 5 * time.Minute, DataBlock: 3 * time.Minute, Submission: 10 * time.Minute}
 }
 
+// withDefaults fills each zero field from DefaultTimeouts.
+func (t Timeouts) withDefaults() Timeouts {
+	d := DefaultTimeouts()
+	pick := func(v, def time.Duration) time.Duration {
+		if v == 0 {
+			return def
+		}
+		return v
+	}
+	return Timeouts{
+		Connect:    pick(t.Connect, d.Connect),
+		Command:    pick(t.Command, d.Command),
+		DataBlock:  pick(t.DataBlock, d.DataBlock),
+		Submission: pick(t.Submission, d.Submission),
+	}
+}
+
 // Client delivers messages to SMTP servers. It is what a device's firmware
 // runs, written against a dial function and a resolver only: given
 // net.Dialer.DialContext it sends real mail.
@@ -119,7 +139,8 @@ type Client struct {
 	// MinTLS and MaxTLS bound the TLS versions the firmware speaks (zero:
 	// Go's defaults). An old firmware has MaxTLS tls.VersionTLS10.
 	MinTLS, MaxTLS uint16
-	Timeouts       Timeouts
+	// Timeouts bound each step; a zero field takes its default.
+	Timeouts Timeouts
 	// Log receives each step, if set.
 	Log func(Event)
 }
@@ -205,10 +226,7 @@ func (c *Client) logf(format string, args ...any) {
 // Send delivers msg to srv in one attempt. A failure is an *Error saying at
 // which step it failed and how to classify it; ctx bounds the whole attempt.
 func (c *Client) Send(ctx context.Context, srv Server, env Envelope, msg []byte) (*Receipt, error) {
-	d := &delivery{c: c, srv: srv, addr: srv.Address(), ctx: ctx, t: c.Timeouts}
-	if d.t == (Timeouts{}) {
-		d.t = DefaultTimeouts()
-	}
+	d := &delivery{c: c, srv: srv, addr: srv.Address(), ctx: ctx, t: c.Timeouts.withDefaults()}
 	r, err := d.send(env, msg)
 	if err != nil {
 		var e *Error
@@ -279,9 +297,7 @@ func (d *delivery) send(env Envelope, msg []byte) (*Receipt, error) {
 		r.TLS = d.logTLS("TLS", tc.ConnectionState())
 		session = tc
 	}
-	if d.t.DataBlock > 0 {
-		session = blockConn{Conn: session, timeout: d.t.DataBlock}
-	}
+	session = blockConn{Conn: session, timeout: d.t.DataBlock}
 
 	d.step(d.t.Command)
 	sc, err := smtp.NewClient(session, strings.Trim(srv.Host, "[]"))
