@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-sasl"
+
+	"alertsim/internal/smtpstatus"
 )
 
 // The SMTP session runs on Go's net/smtp client. go-smtp's client (v0.25)
@@ -189,24 +191,13 @@ func asReply(err error) (*Reply, bool) {
 		return nil, false
 	}
 	r := &Reply{Code: te.Code, Text: te.Msg}
-	if first, rest, ok := strings.Cut(te.Msg, " "); ok && isEnhanced(first) {
-		r.Enhanced = first
-		r.Text = strings.ReplaceAll(rest, "\n"+first+" ", "\n")
-	}
-	return r, true
-}
-
-func isEnhanced(s string) bool {
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 {
-		return false
-	}
-	for _, p := range parts {
-		if _, err := strconv.Atoi(p); err != nil {
-			return false
+	if first, rest, ok := strings.Cut(te.Msg, " "); ok {
+		if _, err := smtpstatus.Parse(first); err == nil {
+			r.Enhanced = first
+			r.Text = strings.ReplaceAll(rest, "\n"+first+" ", "\n")
 		}
 	}
-	return true
+	return r, true
 }
 
 // RecipientError is a refused recipient.
