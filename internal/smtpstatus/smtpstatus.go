@@ -1,10 +1,8 @@
-// Package smtpstatus reads RFC 3463 enhanced status codes ("5.7.8"), the
-// one parser the alert pipeline, the fake server and the scenario checks
-// share, so that they agree on what a code is.
-//
-// It is internal because it is a detail of alertsim's packages, not part of
-// what another module uses; sim/alert must not import fakesmtp nor
-// fakesmtp sim/alert, so the parser lives below both.
+// Package smtpstatus reads RFC 3463 enhanced status codes ("5.7.8"): one
+// parser for the alert pipeline (sim/alert), the fake server (fakesmtp) and
+// the scenario checks, so that they agree on what a code is. sim/alert must
+// not import fakesmtp nor fakesmtp sim/alert, so the parser lives below
+// both; it is internal because no other module needs it.
 package smtpstatus
 
 import (

@@ -86,9 +86,10 @@ func (s Server) Address() string {
 }
 
 // Timeouts bound each step of a delivery. Each field left zero takes its
-// value from DefaultTimeouts on its own, as go-smtp's configuration fields
-// do: a device that only shortens Connect keeps RFC 5321's command and data
-// timeouts rather than failing at the greeting with no time to wait for it.
+// value from DefaultTimeouts on its own, as go-smtp's client defaults its
+// CommandTimeout and SubmissionTimeout separately: a device that only
+// shortens Connect keeps RFC 5321's command and data timeouts rather than
+// failing at the first read with no time to wait for it.
 type Timeouts struct {
 	// Connect bounds the TCP handshake.
 	Connect time.Duration
