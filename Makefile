@@ -11,12 +11,14 @@ all: test
 
 ## test: vet, format check, every test with the race detector; the scenarios
 ## again twice, shuffled, on one CPU, with the release gate's matrix; then the
-## full-size loopback load test; JUnit XML in build/
+## full-size loopback load test; then the example module that uses fakesmtp,
+## netem and golden from outside (examples/consumer); JUnit XML in build/
 test: tools vet
 	@mkdir -p $(BUILD)
 	$(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/junit.xml -- -race ./...
 	GOMAXPROCS=1 $(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/junit-determinism.xml -- -count=2 -shuffle=on ./scenarios -gate
 	$(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/junit-load.xml -- -count=1 -run '^TestLoopbackLoad$$' ./fakesmtp
+	cd examples/consumer && $(GO) test -race -count=1 ./...
 
 # Real SMTP peers the interoperability tests talk to, from Debian's
 # packages, installed when missing: swaks (a client) and aiosmtpd (a server,
@@ -32,8 +34,10 @@ tools:
 		|| { echo "could not install$$missing: install it (apt-get install$$missing) and run make test again"; exit 1; }; \
 	fi
 
+# examples/consumer is a module of its own, which ./... does not reach.
 vet:
 	$(GO) vet ./...
+	cd examples/consumer && $(GO) vet ./...
 	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt -w these files:"; echo "$$unformatted"; exit 1; fi
 
 # Virtual time exists only inside a test binary (testing/synctest), so the

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-smtp"
+
+	"alertsim/internal/smtpstatus"
 )
 
 // Replies are the answers the server gives when it refuses something. A
@@ -45,14 +47,13 @@ type Replies struct {
 }
 
 // NewReply builds an SMTP reply. A text of several lines becomes a multi-line
-// reply; every line carries the enhanced code, as Gmail's do.
+// reply; every line carries the enhanced code, as Gmail's do. An enhanced
+// code that is empty or not one (see internal/smtpstatus) leaves the reply
+// without one.
 func NewReply(code int, enhanced string, text string) *smtp.SMTPError {
 	ec := smtp.NoEnhancedCode
-	if enhanced != "" {
-		var a, b, c int
-		if _, err := fmt.Sscanf(enhanced, "%d.%d.%d", &a, &b, &c); err == nil {
-			ec = smtp.EnhancedCode{a, b, c}
-		}
+	if c, err := smtpstatus.Parse(enhanced); err == nil {
+		ec = smtp.EnhancedCode{c.Class, c.Subject, c.Detail}
 	}
 	lines := strings.Split(text, "\n")
 	if ec != smtp.NoEnhancedCode {

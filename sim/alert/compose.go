@@ -48,7 +48,8 @@ func MessageID(seed uint64, host string, n int) string {
 // a text body alone, or multipart/mixed with the attachments in base64 lines
 // of 76 characters. Non-ASCII display names and subjects are encoded as RFC
 // 2047 words. The MIME boundary derives from the message ID, so the same
-// alert always composes to the same bytes.
+// alert always composes to the same bytes. Text may end its lines with LF
+// or CRLF: the quoted-printable writer ends every line with CRLF.
 func Compose(a Alert) ([]byte, error) {
 	if a.FromAddress == "" {
 		return nil, errors.New("alert: no sender address")
@@ -95,13 +96,13 @@ func Compose(a Alert) ([]byte, error) {
 		return nil, fmt.Errorf("alert: composing: %w", err)
 	}
 	if len(a.Attachments) == 0 {
-		if _, err := w.Write([]byte(crlf(a.Text))); err != nil {
+		if _, err := w.Write([]byte(a.Text)); err != nil {
 			return nil, err
 		}
 	} else {
 		var th message.Header
 		setTextType(&th)
-		if err := writePart(w, th, []byte(crlf(a.Text))); err != nil {
+		if err := writePart(w, th, []byte(a.Text)); err != nil {
 			return nil, err
 		}
 		for _, att := range a.Attachments {
@@ -144,9 +145,4 @@ func SubjectWithTime(subject string, limit int, t time.Time) string {
 		subject = string(r[:limit])
 	}
 	return fmt.Sprintf("%s:%s%03d", subject, t.Format("20060102150405"), t.Nanosecond()/int(time.Millisecond))
-}
-
-// crlf turns bare line feeds into CRLF, as RFC 5322 requires.
-func crlf(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
 }

@@ -145,3 +145,29 @@ func TestComposedBurstReadsBackExactly(t *testing.T) {
 		}
 	}
 }
+
+// TestComposeEndsTextLinesWithCRLF: a body written with bare line feeds, or
+// with a mix, goes out with CRLF only, alone or beside attachments, and
+// composes to the same bytes as the body written with CRLF.
+func TestComposeEndsTextLinesWithCRLF(t *testing.T) {
+	for _, atts := range [][]Attachment{nil, sampleAlert().Attachments} {
+		a := sampleAlert()
+		a.Attachments = atts
+		a.Text = "Event: Motion Detected\nCamera: Site A\r\n\nTime: 00:00:05\n"
+		raw, err := Compose(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := strings.Index(strings.ReplaceAll(string(raw), "\r\n", ""), "\n"); i >= 0 {
+			t.Errorf("%d attachments: bare line feed in the message:\n%s", len(atts), raw[:min(len(raw), 800)])
+		}
+		if !strings.Contains(string(raw), "\r\n\r\nEvent: Motion Detected\r\nCamera: Site A\r\n\r\nTime: 00:00:05\r\n") {
+			t.Errorf("%d attachments: body not in CRLF lines:\n%q", len(atts), raw[:min(len(raw), 800)])
+		}
+		a.Text = strings.ReplaceAll(strings.ReplaceAll(a.Text, "\r\n", "\n"), "\n", "\r\n")
+		withCRLF, _ := Compose(a)
+		if !bytes.Equal(raw, withCRLF) {
+			t.Errorf("%d attachments: LF and CRLF bodies compose differently", len(atts))
+		}
+	}
+}

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-sasl"
+
+	"alertsim/internal/smtpstatus"
 )
 
 // The SMTP session runs on Go's net/smtp client. go-smtp's client (v0.25)
@@ -83,7 +85,11 @@ func (s Server) Address() string {
 	return net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(s.Host, "["), "]"), strconv.Itoa(s.Port))
 }
 
-// Timeouts bound each step of a delivery.
+// Timeouts bound each step of a delivery. Each field left zero takes its
+// value from DefaultTimeouts on its own, as go-smtp's client defaults its
+// CommandTimeout and SubmissionTimeout separately: a device that only
+// shortens Connect keeps RFC 5321's command and data timeouts rather than
+// failing at the first read with no time to wait for it.
 type Timeouts struct {
 	// Connect bounds the TCP handshake.
 	Connect time.Duration
@@ -105,6 +111,23 @@ func DefaultTimeouts() Timeouts {
 	return Timeouts{Connect: 30 * time.Second, Command: 5 * time.Minute, DataBlock: 3 * time.Minute, Submission: 10 * time.Minute}
 }
 
+// withDefaults fills each zero field from DefaultTimeouts.
+func (t Timeouts) withDefaults() Timeouts {
+	d := DefaultTimeouts()
+	pick := func(v, def time.Duration) time.Duration {
+		if v == 0 {
+			return def
+		}
+		return v
+	}
+	return Timeouts{
+		Connect:    pick(t.Connect, d.Connect),
+		Command:    pick(t.Command, d.Command),
+		DataBlock:  pick(t.DataBlock, d.DataBlock),
+		Submission: pick(t.Submission, d.Submission),
+	}
+}
+
 // Client delivers messages to SMTP servers. It is what a device's firmware
 // runs, written against a dial function and a resolver only: given
 // net.Dialer.DialContext it sends real mail.
@@ -119,7 +142,8 @@ type Client struct {
 	// MinTLS and MaxTLS bound the TLS versions the firmware speaks (zero:
 	// Go's defaults). An old firmware has MaxTLS tls.VersionTLS10.
 	MinTLS, MaxTLS uint16
-	Timeouts       Timeouts
+	// Timeouts bound each step; a zero field takes its default.
+	Timeouts Timeouts
 	// Log receives each step, if set.
 	Log func(Event)
 }
@@ -168,24 +192,13 @@ func asReply(err error) (*Reply, bool) {
 		return nil, false
 	}
 	r := &Reply{Code: te.Code, Text: te.Msg}
-	if first, rest, ok := strings.Cut(te.Msg, " "); ok && isEnhanced(first) {
-		r.Enhanced = first
-		r.Text = strings.ReplaceAll(rest, "\n"+first+" ", "\n")
-	}
-	return r, true
-}
-
-func isEnhanced(s string) bool {
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 {
-		return false
-	}
-	for _, p := range parts {
-		if _, err := strconv.Atoi(p); err != nil {
-			return false
+	if first, rest, ok := strings.Cut(te.Msg, " "); ok {
+		if _, err := smtpstatus.Parse(first); err == nil {
+			r.Enhanced = first
+			r.Text = strings.ReplaceAll(rest, "\n"+first+" ", "\n")
 		}
 	}
-	return true
+	return r, true
 }
 
 // RecipientError is a refused recipient.
@@ -205,10 +218,7 @@ func (c *Client) logf(format string, args ...any) {
 // Send delivers msg to srv in one attempt. A failure is an *Error saying at
 // which step it failed and how to classify it; ctx bounds the whole attempt.
 func (c *Client) Send(ctx context.Context, srv Server, env Envelope, msg []byte) (*Receipt, error) {
-	d := &delivery{c: c, srv: srv, addr: srv.Address(), ctx: ctx, t: c.Timeouts}
-	if d.t == (Timeouts{}) {
-		d.t = DefaultTimeouts()
-	}
+	d := &delivery{c: c, srv: srv, addr: srv.Address(), ctx: ctx, t: c.Timeouts.withDefaults()}
 	r, err := d.send(env, msg)
 	if err != nil {
 		var e *Error
@@ -279,9 +289,7 @@ func (d *delivery) send(env Envelope, msg []byte) (*Receipt, error) {
 		r.TLS = d.logTLS("TLS", tc.ConnectionState())
 		session = tc
 	}
-	if d.t.DataBlock > 0 {
-		session = blockConn{Conn: session, timeout: d.t.DataBlock}
-	}
+	session = blockConn{Conn: session, timeout: d.t.DataBlock}
 
 	d.step(d.t.Command)
 	sc, err := smtp.NewClient(session, strings.Trim(srv.Host, "[]"))

@@ -74,6 +74,34 @@ func TestSendDelivers(t *testing.T) {
 	})
 }
 
+// TestTimeoutsDefaultEachOnItsOwn: a client that sets one timeout keeps
+// the defaults of the others. Firmware that only shortens the connect
+// timeout must not be left with no time to wait for the greeting.
+func TestTimeoutsDefaultEachOnItsOwn(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		t    alert.Timeouts
+	}{
+		{"connect only", alert.Timeouts{Connect: 5 * time.Second}},
+		{"command only", alert.Timeouts{Command: time.Minute}},
+		{"data block only", alert.Timeouts{DataBlock: time.Minute}},
+		{"submission only", alert.Timeouts{Submission: time.Minute}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, srv := world(t)
+				c.Timeouts = tc.t
+				if _, err := c.Send(context.Background(), gmail, env, msg); err != nil {
+					t.Fatalf("Timeouts%+v: %v", tc.t, err)
+				}
+				if n := len(srv.Messages()); n != 1 {
+					t.Errorf("server captured %d messages, want 1", n)
+				}
+			})
+		})
+	}
+}
+
 // TestSendClassifiesFailures: each way a delivery fails comes back as an
 // *alert.Error of the class a failure log shows.
 func TestSendClassifiesFailures(t *testing.T) {

@@ -77,11 +77,7 @@ func (c *Client) probe(ctx context.Context, srv Server) string {
 	if err != nil {
 		return fmt.Sprintf("%s does not resolve: %v", srv.Host, err)
 	}
-	t := c.Timeouts.Connect
-	if t == 0 {
-		t = DefaultTimeouts().Connect
-	}
-	pctx, cancel := context.WithTimeout(ctx, t)
+	pctx, cancel := context.WithTimeout(ctx, c.Timeouts.withDefaults().Connect)
 	defer cancel()
 	start := time.Now()
 	target := netip.AddrPortFrom(addrs[0], uint16(srv.Port)).String()

@@ -63,15 +63,13 @@ func (c *Camera) Trigger(event string) {
 		Kind:   event,
 		Policy: alert.Policy{Servers: []alert.Server{s.server()}},
 		Build: func(mail int, now time.Time) (alert.Envelope, []byte, error) {
-			raw, err := alert.Compose(alert.Alert{
+			raw, err := c.Compose(mail, now, alert.Alert{
 				FromName:    s.CameraName,
 				FromAddress: s.ReplyAddress,
 				To:          s.DestinationAddresses,
 				// The time appended is the trigger's, to the millisecond.
-				Subject:   alert.SubjectWithTime(s.Subject, MaxSubject, taken),
-				Date:      now,
-				MessageID: alert.MessageID(c.Env.Seed, c.Env.Hostname, mail),
-				Text:      fmt.Sprintf("%s: %s\n", words, taken.UTC().Format("2006/01/02 15:04:05")),
+				Subject: alert.SubjectWithTime(s.Subject, MaxSubject, taken),
+				Text:    fmt.Sprintf("%s: %s\n", words, taken.UTC().Format("2006/01/02 15:04:05")),
 				Attachments: []alert.Attachment{{
 					Name: fmt.Sprintf("image%d.jpg", n), ContentType: "image/jpeg", Data: frame,
 				}},

@@ -136,13 +136,11 @@ func (c *Camera) snapshot(window int, taken time.Time) {
 		Kind:   fmt.Sprintf("motion window %d", window),
 		Policy: alert.Policy{Servers: servers},
 		Build: func(mail int, now time.Time) (alert.Envelope, []byte, error) {
-			raw, err := alert.Compose(alert.Alert{
+			raw, err := c.Compose(mail, now, alert.Alert{
 				FromName:    s.CameraName,
 				FromAddress: s.SenderAddress,
 				To:          []string{s.RecipientAddress},
 				Subject:     fmt.Sprintf("%s: motion detected", s.CameraName),
-				Date:        now,
-				MessageID:   alert.MessageID(c.Env.Seed, c.Env.Hostname, mail),
 				Text:        fmt.Sprintf("Motion detected in window %d at %s.\n", window, taken.UTC().Format("2006-01-02 15:04:05")),
 				Attachments: []alert.Attachment{{
 					Name: fmt.Sprintf("%s.jpg", taken.UTC().Format("20060102150405")), ContentType: "image/jpeg", Data: frame,

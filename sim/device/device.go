@@ -58,6 +58,17 @@ func (b *Base) Outcomes() []alert.Outcome { return b.Task.Outcomes() }
 // shows it.
 func (b *Base) FailureLog() []alert.Failure { return b.Task.FailureLog() }
 
+// Compose renders a as the device's mail number n (from the mail task's
+// count) sent at now. Every model's mails get their Date and Message-ID
+// here, the identifier derived from the device's seed, host name and n, so
+// that no model can give a mail a different kind of identifier or break the
+// same-bytes-every-run rule on its own.
+func (b *Base) Compose(n int, now time.Time, a alert.Alert) ([]byte, error) {
+	a.Date = now
+	a.MessageID = alert.MessageID(b.Env.Seed, b.Env.Hostname, n)
+	return alert.Compose(a)
+}
+
 // Logf writes a line to the device's log.
 func (b *Base) Logf(format string, args ...any) {
 	if b.Env.Log != nil {

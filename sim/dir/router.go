@@ -166,12 +166,10 @@ func (r *Router) mailLog(why string) {
 		Kind:   why,
 		Policy: alert.Policy{Servers: []alert.Server{s.server()}},
 		Build: func(mail int, now time.Time) (alert.Envelope, []byte, error) {
-			raw, err := alert.Compose(alert.Alert{
+			raw, err := r.Compose(mail, now, alert.Alert{
 				FromAddress: s.FromEmailAddress,
 				To:          []string{s.ToEmailAddress},
 				Subject:     "Log from " + r.Env.Hostname,
-				Date:        now,
-				MessageID:   alert.MessageID(r.Env.Seed, r.Env.Hostname, mail),
 				Text:        fmt.Sprintf("The router's log (%s) is attached.\n", entries(n)),
 				Attachments: []alert.Attachment{{Name: "log.txt", ContentType: "text/plain", Data: []byte(log)}},
 			})

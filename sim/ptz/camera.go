@@ -200,13 +200,11 @@ func (c *Camera) compose(mail int, now time.Time, et EventType, frames []SDFile)
 	for i, f := range frames {
 		atts[i] = alert.Attachment{Name: f.Name(), ContentType: "image/jpeg", Data: f.Data}
 	}
-	raw, err := alert.Compose(alert.Alert{
+	raw, err := c.Compose(mail, now, alert.Alert{
 		FromName:    s.CameraName,
 		FromAddress: s.SenderAddress,
 		To:          []string{s.RecipientAddress},
 		Subject:     alert.ExpandSubject(s.Subject, vars),
-		Date:        now,
-		MessageID:   alert.MessageID(c.Env.Seed, c.Env.Hostname, mail),
 		Text: fmt.Sprintf("Event: %s\nCamera: %s\nTime: %s\nSnapshots: %d\n",
 			et.Words, s.CameraName, frames[0].Taken.Format("2006-01-02 15:04:05"), len(frames)),
 		Attachments: atts,
@@ -229,10 +227,9 @@ func (c *Camera) textJob(kind, subject, text string, p alert.Policy) alert.Job {
 		Kind:   kind,
 		Policy: p,
 		Build: func(mail int, now time.Time) (alert.Envelope, []byte, error) {
-			raw, err := alert.Compose(alert.Alert{
+			raw, err := c.Compose(mail, now, alert.Alert{
 				FromName: s.CameraName, FromAddress: s.SenderAddress, To: []string{s.RecipientAddress},
-				Subject: subject, Date: now, MessageID: alert.MessageID(c.Env.Seed, c.Env.Hostname, mail),
-				Text: fmt.Sprintf(text, now.Format("2006-01-02 15:04:05")),
+				Subject: subject, Text: fmt.Sprintf(text, now.Format("2006-01-02 15:04:05")),
 			})
 			return c.envelope(), raw, err
 		},
