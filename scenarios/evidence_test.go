@@ -39,6 +39,7 @@ func TestSDCardKeepsTheEvidenceOfAFailedAlert(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc.Network.Faults = nil
+	sc.Name += " without its outage"
 	delivered := Run(t, sc, Options{})
 	if len(delivered.Captured) == 0 {
 		t.Fatalf("without the outage nothing was delivered: %s", delivered.Outcome())

@@ -10,6 +10,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 
 	"alertsim/fakesmtp"
+	"alertsim/internal/smtpstatus"
 	"alertsim/netem"
 )
 
@@ -288,7 +289,7 @@ func (s *Server) check(l *loader) error {
 		if (f.Code != 0 || stage != fakesmtp.StageConnect) && (f.Code < 400 || f.Code > 599) {
 			return l.at(f.node, fmt.Sprintf("a fault's code must be a 4xx or 5xx reply, not %d", f.Code), "code: 451, enhanced: 4.3.0, text: ...")
 		}
-		if f.Enhanced != "" && !validEnhanced(f.Enhanced, f.Code) {
+		if code, err := smtpstatus.Parse(f.Enhanced); f.Enhanced != "" && (err != nil || !code.Matches(f.Code)) {
 			return l.at(f.key("enhanced"), fmt.Sprintf("%q is not an enhanced status code for a %d reply", f.Enhanced, f.Code), "class.subject.detail, the class matching the code: 5.1.1 for 550")
 		}
 		if f.Recipient != "" && stage != fakesmtp.StageRcpt {
@@ -299,17 +300,6 @@ func (s *Server) check(l *loader) error {
 		}
 	}
 	return nil
-}
-
-// validEnhanced checks an enhanced status code (RFC 3463) against its reply
-// code: same class, numbers in range.
-func validEnhanced(e string, code int) bool {
-	var class, subject, detail int
-	if n, err := fmt.Sscanf(e, "%d.%d.%d", &class, &subject, &detail); err != nil || n != 3 {
-		return false
-	}
-	return class == code/100 && subject >= 0 && subject <= 999 && detail >= 0 && detail <= 999 &&
-		e == fmt.Sprintf("%d.%d.%d", class, subject, detail)
 }
 
 // listeners returns the server's ports: its own, or its preset's.
