@@ -3,6 +3,7 @@ package fakesmtp_test
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/netip"
@@ -19,6 +20,13 @@ import (
 // speak raw bytes.
 func rawWorld(t *testing.T, configure func(*fakesmtp.Server)) (*fakesmtp.Server, func() net.Conn) {
 	t.Helper()
+	return rawWorldMode(t, fakesmtp.Plain, configure)
+}
+
+// rawWorldMode is rawWorld with a listener in mode (TLS modes want
+// Server.TLSConfig from configure).
+func rawWorldMode(t *testing.T, mode fakesmtp.Mode, configure func(*fakesmtp.Server)) (*fakesmtp.Server, func() net.Conn) {
+	t.Helper()
 	n := netem.New(netem.Config{})
 	t.Cleanup(func() { n.Close() })
 	client, _ := n.AddHost(netem.HostConfig{Name: "client", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.10")}})
@@ -30,7 +38,7 @@ func rawWorld(t *testing.T, configure func(*fakesmtp.Server)) (*fakesmtp.Server,
 		configure(srv)
 	}
 	l, _ := host.Listen("tcp", ":25")
-	srv.Start(t, l, fakesmtp.Plain)
+	srv.Start(t, l, mode)
 	return srv, func() net.Conn {
 		c, err := client.Dial(context.Background(), "tcp", "203.0.113.25:25")
 		if err != nil {
@@ -143,19 +151,40 @@ func TestVanishingClients(t *testing.T) {
 // FuzzSession feeds a session arbitrary client bytes: the server must
 // answer or hang up, never crash, store only whole messages, and still
 // serve the next client.
-func FuzzSession(f *testing.F) {
+func FuzzSession(f *testing.F) { fuzzSession(f, fakesmtp.Plain) }
+
+// FuzzSessionStartTLS is FuzzSession on a STARTTLS port, where the
+// server's own connection layer answers STARTTLS and attempts the
+// handshake on whatever bytes follow.
+func FuzzSessionStartTLS(f *testing.F) { fuzzSession(f, fakesmtp.StartTLS) }
+
+func fuzzSession(f *testing.F, mode fakesmtp.Mode) {
 	for _, seed := range []string{
 		"EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nSubject: s\r\n\r\nbody\r\n.\r\nQUIT\r\n",
 		"HELO x\r\nAUTH PLAIN AGEAYg==\r\nAUTH LOGIN\r\n*\r\n",
 		"EHLO x\r\nBDAT 5 LAST\r\nhelloQUIT\r\n",
 		"EHLO x\r\nSTARTTLS\r\n\x16\x03\x01\x00\x05hello",
 		"\x00\xff\r\n\r\n.\r\nMAIL FROM:<>\r\n",
+		"EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nSTARTTLS\r\n.\r\nSTARTTLS\r\nMAIL FROM:<a@b>\r\n",
 	} {
 		f.Add([]byte(seed))
 	}
+	var tlsConfig *tls.Config
+	if mode != fakesmtp.Plain {
+		ca, err := fakesmtp.NewCA("fuzz root")
+		if err != nil {
+			f.Fatal(err)
+		}
+		cert, err := ca.Issue(fakesmtp.CertOptions{Hosts: []string{"mail.example.com"}})
+		if err != nil {
+			f.Fatal(err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		synctest.Test(t, func(t *testing.T) {
-			srv, dial := rawWorld(t, func(s *fakesmtp.Server) {
+			srv, dial := rawWorldMode(t, mode, func(s *fakesmtp.Server) {
+				s.TLSConfig = tlsConfig
 				s.Accounts = []fakesmtp.Account{{Username: "u", Password: "p"}}
 				s.AllowInsecureAuth = true
 				s.MaxMessageBytes = 4096

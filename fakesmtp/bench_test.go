@@ -3,6 +3,7 @@ package fakesmtp_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/netip"
 	"testing"
@@ -74,3 +75,40 @@ func BenchmarkAcceptLoopback(b *testing.B) {
 	b.ResetTimer()
 	sendN(b, conn, b.N)
 }
+
+// BenchmarkAcceptLoopbackGoSMTP is the reference for BenchmarkAcceptLoopback:
+// go-smtp's own server on the same sockets, with a backend that reads each
+// message and throws it away, and no transcript, capture or parsing.
+func BenchmarkAcceptLoopbackGoSMTP(b *testing.B) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(attachmentMessage(1, 1))))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := smtp.NewServer(discardBackend{})
+	srv.Domain = "localhost"
+	go srv.Serve(l)
+	defer srv.Close()
+	conn, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	sendN(b, conn, b.N)
+}
+
+type discardBackend struct{}
+
+func (discardBackend) NewSession(*smtp.Conn) (smtp.Session, error) { return discardSession{}, nil }
+
+type discardSession struct{}
+
+func (discardSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (discardSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (discardSession) Data(r io.Reader) error {
+	_, err := io.Copy(io.Discard, r)
+	return err
+}
+func (discardSession) Reset()        {}
+func (discardSession) Logout() error { return nil }

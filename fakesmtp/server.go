@@ -171,13 +171,13 @@ func (s *Server) Serve(l net.Listener, mode Mode) error {
 			Started: time.Now(),
 		}
 		s.sessions = append(s.sessions, sess)
-		sc := &sessionConn{Conn: c, done: make(chan struct{})}
+		sc := newSessionConn(s, sess, c, mode)
 		s.active[sc] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go func() {
 			defer s.wg.Done()
-			s.serveSession(sess, sc, mode)
+			s.serveSession(sess, sc)
 		}()
 	}
 }
@@ -209,7 +209,7 @@ func (s *Server) Close() error {
 		l.Close()
 	}
 	for sc := range s.active {
-		sc.Close()
+		sc.cut()
 	}
 	close(s.changed)
 	s.mu.Unlock()

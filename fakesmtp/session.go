@@ -1,18 +1,13 @@
 package fakesmtp
 
 import (
-	"bytes"
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -65,15 +60,6 @@ func (s *Server) note(sess *Session, format string, args ...any) {
 	s.addLine(sess, Line{At: time.Now(), Kind: Note, Text: fmt.Sprintf(format, args...)})
 }
 
-// say writes a reply of our own, outside go-smtp, and records it.
-func (s *Server) say(sess *Session, w io.Writer, r *smtp.SMTPError) {
-	text := formatReply(r)
-	w.Write([]byte(text))
-	for _, l := range strings.Split(strings.TrimSuffix(text, "\r\n"), "\r\n") {
-		s.addLine(sess, Line{At: time.Now(), Kind: Reply, Text: l})
-	}
-}
-
 // tlsConfig returns the server's TLS configuration with a hook that
 // records the negotiated parameters in the session.
 func (s *Server) tlsConfig(sess *Session) *tls.Config {
@@ -99,150 +85,46 @@ func (s *Server) tlsConfig(sess *Session) *tls.Config {
 	return cfg
 }
 
-// sessionConn is the accepted connection; done is closed when anyone closes
-// it, which ends the session.
-type sessionConn struct {
-	net.Conn
-	once sync.Once
-	done chan struct{}
-	// hangUp closes the connection once the next reply has been written:
-	// the reply that announces it (see transcript.reply).
-	hangUp atomic.Bool
-	// startTLS, when set, may answer a STARTTLS command in go-smtp's place
-	// (it has no hook there): it returns the reply, or nil to let go-smtp
-	// answer.
-	startTLS func() *smtp.SMTPError
-}
-
-func (c *sessionConn) Read(p []byte) (int, error) {
-	for {
-		n, err := c.Conn.Read(p)
-		if n > 0 && c.startTLS != nil && bytes.EqualFold(p[:n], []byte("STARTTLS\r\n")) {
-			if r := c.startTLS(); r != nil {
-				continue // answered: read the client's next command
-			}
-		}
-		return n, err
-	}
-}
-
-// replied is told that a whole reply has been written.
-func (c *sessionConn) replied() {
-	if c.hangUp.Swap(false) {
-		c.Close()
-	}
-}
-
-func (c *sessionConn) Close() error {
-	c.once.Do(func() { close(c.done) })
-	return c.Conn.Close()
-}
-
-// serveSession runs one connection through its own go-smtp server, whose
-// Debug writer is this session's transcript. A go-smtp server per
-// connection is what gives each session its own transcript, and lets
-// Close wait for the connection's goroutine (Server.Shutdown).
-func (s *Server) serveSession(sess *Session, sc *sessionConn, mode Mode) {
+// serveSession serves one connection: TLS first in implicit TLS mode, a
+// greeting fault, then go-smtp through the session's own connection layer
+// (sessionConn).
+func (s *Server) serveSession(sess *Session, sc *sessionConn) {
 	defer func() {
 		s.mu.Lock()
 		delete(s.active, sc)
 		s.mu.Unlock()
 	}()
-	s.note(sess, "connection from %s (%v)", sess.Remote, mode)
+	s.note(sess, "connection from %s (%v)", sess.Remote, sc.mode)
 	defer s.note(sess, "connection closed")
 
-	var conn net.Conn = sc
-	if mode == ImplicitTLS {
-		tc := tls.Server(sc, s.tlsConfig(sess))
+	if sc.mode == ImplicitTLS {
 		if s.ReadTimeout > 0 {
-			sc.SetDeadline(time.Now().Add(s.ReadTimeout))
+			sc.raw.SetDeadline(time.Now().Add(s.ReadTimeout))
 		}
-		err := tc.Handshake()
-		sc.SetDeadline(time.Time{})
+		err := sc.handshake()
+		sc.raw.SetDeadline(time.Time{})
 		if err != nil {
 			s.note(sess, "TLS handshake failed: %v", err)
-			sc.Close()
+			sc.cut()
 			return
 		}
-		conn = tc
 	}
 	if f, ok := s.fault(StageConnect, ""); ok {
 		if f.Reply != nil {
-			s.say(sess, conn, f.Reply)
+			sc.reply(f.Reply)
 		}
 		s.note(sess, "hung up at the greeting (fault)")
-		conn.Close()
+		sc.Close()
 		return
 	}
 	s.slow()
-
-	srv := smtp.NewServer(&backend{s: s, sess: sess, conn: sc, mode: mode})
-	srv.Domain = s.Domain
-	srv.ReadTimeout = s.ReadTimeout
-	srv.WriteTimeout = s.WriteTimeout
-	srv.MaxMessageBytes = s.MaxMessageBytes
-	// The server's own policy decides when AUTH is allowed, with the
-	// preset's words; go-smtp would refuse it before TLS in its own.
-	srv.AllowInsecureAuth = true
-	srv.Debug = &transcript{add: func(l Line) { s.addLine(sess, l) }, replied: sc.replied}
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	if mode == StartTLS {
-		srv.TLSConfig = s.tlsConfig(sess)
-		sc.startTLS = func() *smtp.SMTPError {
-			f, ok := s.fault(StageSTARTTLS, "")
-			if !ok {
-				return nil
-			}
-			s.addLine(sess, Line{At: time.Now(), Kind: Command, Text: "STARTTLS"})
-			s.say(sess, sc.Conn, f.Reply)
-			if f.Hangup {
-				sc.Close()
-			}
-			return f.Reply
-		}
-	}
-	srv.Serve(&oneConnListener{conn: conn, done: sc.done, closed: make(chan struct{})})
-	srv.Shutdown(context.Background())
+	sc.serve()
 }
-
-// oneConnListener hands go-smtp a single connection, then blocks until that
-// connection is closed, so that Serve returns when the session ends.
-type oneConnListener struct {
-	conn      net.Conn
-	done      <-chan struct{}
-	mu        sync.Mutex
-	given     bool
-	closeOnce sync.Once
-	closed    chan struct{}
-}
-
-func (l *oneConnListener) Accept() (net.Conn, error) {
-	l.mu.Lock()
-	given := l.given
-	l.given = true
-	l.mu.Unlock()
-	if !given {
-		return l.conn, nil
-	}
-	select {
-	case <-l.done:
-	case <-l.closed:
-	}
-	return nil, net.ErrClosed
-}
-
-func (l *oneConnListener) Close() error {
-	l.closeOnce.Do(func() { close(l.closed) })
-	return nil
-}
-
-func (l *oneConnListener) Addr() net.Addr { return l.conn.LocalAddr() }
 
 type backend struct {
 	s    *Server
 	sess *Session
 	conn *sessionConn
-	mode Mode
 }
 
 func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
@@ -251,8 +133,10 @@ func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	s.mu.Lock()
 	b.sess.Helo = c.Hostname()
 	s.mu.Unlock()
-	state, isTLS := c.TLSConnectionState()
-	if isTLS && s.MinTLSVersion != 0 && state.Version < s.MinTLSVersion {
+	// The layer's TLS, not go-smtp's: go-smtp's connection is the layer,
+	// never a *tls.Conn.
+	state := b.conn.tls()
+	if state != nil && s.MinTLSVersion != 0 && state.Version < s.MinTLSVersion {
 		b.conn.hangUp.Store(true)
 		return nil, s.replies().OldTLS
 	}
@@ -260,7 +144,7 @@ func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 		b.conn.hangUp.Store(f.Hangup)
 		return nil, f.Reply
 	}
-	return &session{s: s, sess: b.sess, conn: b.conn, mode: b.mode, tls: isTLS}, nil
+	return &session{s: s, sess: b.sess, conn: b.conn, mode: b.conn.mode, tls: state != nil}, nil
 }
 
 // session is go-smtp's view of one SMTP session (it starts again after
@@ -424,7 +308,7 @@ func (ss *session) Data(r io.Reader) error {
 	if s.DisconnectAfter > 0 {
 		io.CopyN(io.Discard, r, s.DisconnectAfter)
 		s.note(ss.sess, "hung up after %d bytes of message data (fault)", s.DisconnectAfter)
-		ss.conn.Close()
+		ss.conn.cut()
 		return io.ErrUnexpectedEOF
 	}
 	raw, err := io.ReadAll(r)

@@ -3,7 +3,6 @@ package fakesmtp
 import (
 	"bytes"
 	"fmt"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -44,84 +43,296 @@ func (l Line) String() string {
 // progress.
 const Redacted = "[redacted]"
 
-// transcript turns the byte streams of a session into lines. It is the
-// go-smtp server's Debug writer: go-smtp tees what it reads from the client
-// and what it writes to it, after TLS, into that one writer. The direction of
-// each chunk is told apart by who calls Write: io.TeeReader for client bytes,
-// io.MultiWriter for replies (TestTranscriptDirections pins this down).
+// maxLine is the longest command line go-smtp takes (Server.MaxLineLength,
+// set from this): a longer one ends the session with "500 5.4.0 Too long
+// line", so the transcript neither waits for its end nor records it.
+const maxLine = 2000
+
+// transcript follows the client's byte stream the way go-smtp reads it and
+// the replies go-smtp writes, and turns both into lines. The connection
+// layer (sessionConn) feeds it client bytes before go-smtp gets them and
+// reply bytes as they are written, so direction is never a guess; from the
+// replies it learns what the next client bytes are (message data after 354,
+// an AUTH response after 334), and from the commands where chunks of BDAT
+// data are. It parses with go-smtp's own rules (parseCmd, the dot-stuffing
+// state machine, BDAT's arguments) so that it never takes data for a
+// command or a command for data where go-smtp would not.
 //
 // Message content is not kept here (the capture has it) but summarized, and
 // AUTH payloads are never stored: see Redacted.
 type transcript struct {
-	add     func(Line) // appends to the session, under the server's lock
-	replied func()     // told when a whole reply has gone out
+	add func(Line) // appends to the session, under the server's lock
+	// ownsStartTLS: the connection layer answers STARTTLS itself, so a
+	// STARTTLS command is not go-smtp's to read (see scan).
+	ownsStartTLS bool
 
-	client []byte // partial client line
-	server []byte // partial reply line
+	state     clientState
+	dot       dotState // in data: go-smtp's dot-stuffing state
+	dataBytes int
+	chunkLeft int64 // in a chunk: bytes still to come
+	chunkSize int64
 
-	inData     bool // between 354 and the final dot
-	dataBytes  int
-	window     []byte // the last bytes of message data, to find "\r\n.\r\n"
-	bdatLeft   int    // bytes of a BDAT chunk still to come
-	bdatSize   int
 	inAuth     bool // an AUTH command is waiting for its final reply
 	authAnswer bool // the next client line answers a 334 challenge
+
+	server []byte // partial reply line
 }
 
-// Write implements io.Writer for go-smtp's Debug hook.
-func (t *transcript) Write(p []byte) (int, error) {
-	if fromReply() {
-		t.serverBytes(p)
-	} else {
-		t.clientBytes(p)
+type clientState uint8
+
+const (
+	inCommands clientState = iota
+	inData                 // after 354, until the line with the lone dot
+	inChunk                // the bytes a BDAT command announced
+	inLongLine             // the rest of a line too long for go-smtp
+)
+
+// scan reads the client bytes b as go-smtp will: it records the lines it
+// completes and returns how many bytes go-smtp may read now (pass). It
+// stops early, leaving the rest for a later call:
+//   - at a command line not yet complete, which could still turn out to be
+//     one go-smtp must not see;
+//   - after a command whose reply decides what the next bytes are (DATA,
+//     AUTH and the lines of an AUTH exchange): go-smtp reads again only
+//     once it has written that reply, and scan is called again then;
+//   - at STARTTLS when the layer answers it: the command is the next own
+//     bytes, which go-smtp must not get.
+func (t *transcript) scan(b []byte) (pass, own int) {
+	for pass < len(b) {
+		switch t.state {
+		case inData:
+			n, end := t.scanData(b[pass:])
+			pass += n
+			t.dataBytes += n
+			if end {
+				t.state = inCommands
+				// Less the final ".\r\n": the size as the client sent it,
+				// dots doubled.
+				t.record(Command, fmt.Sprintf("[message data, %d bytes]", t.dataBytes-3))
+			}
+		case inChunk:
+			k := int(min(t.chunkLeft, int64(len(b)-pass)))
+			pass += k
+			t.chunkLeft -= int64(k)
+			if t.chunkLeft == 0 {
+				t.state = inCommands
+				t.record(Command, fmt.Sprintf("[chunk data, %d bytes]", t.chunkSize))
+			}
+		case inLongLine:
+			i := bytes.IndexByte(b[pass:], '\n')
+			if i < 0 {
+				return len(b), 0
+			}
+			pass += i + 1
+			t.state = inCommands
+		default:
+			i := bytes.IndexByte(b[pass:], '\n')
+			if i < 0 {
+				if len(b)-pass > maxLine {
+					t.state = inLongLine
+					continue
+				}
+				return pass, 0
+			}
+			if i >= maxLine {
+				pass += i + 1
+				continue
+			}
+			line := strings.TrimRight(string(b[pass:pass+i]), "\r")
+			decides, mine := t.command(line)
+			if mine {
+				return pass, i + 1
+			}
+			pass += i + 1
+			if decides {
+				return pass, 0
+			}
+		}
 	}
-	return len(p), nil
+	return pass, 0
 }
 
-// fromReply reports whether the Debug writer was called by go-smtp's reply
-// writer (an io.MultiWriter) rather than its command reader (an
-// io.TeeReader).
-func fromReply() bool {
-	pc, _, _, ok := runtime.Caller(2)
-	if !ok {
-		return false
+// dotState is go-smtp's dataReader state: message data ends at a line that
+// is a lone dot, and only where go-smtp's reader sees one.
+type dotState uint8
+
+const (
+	atLineStart dotState = iota
+	afterDot
+	afterDotCR
+	afterCR
+	midLine
+)
+
+// scanData follows go-smtp's dataReader over b and returns how many bytes
+// belong to the message, up to and including its final ".\r\n", and
+// whether that end was reached.
+func (t *transcript) scanData(b []byte) (int, bool) {
+	for n := 0; n < len(b); {
+		c := b[n]
+		n++
+		switch t.dot {
+		case atLineStart:
+			switch c {
+			case '.':
+				t.dot = afterDot
+			case '\r':
+				t.dot = afterCR
+			default:
+				t.dot = midLine
+			}
+		case afterDot:
+			if c == '\r' {
+				t.dot = afterDotCR
+			} else {
+				t.dot = midLine
+			}
+		case afterDotCR:
+			if c == '\n' {
+				return n, true
+			}
+			t.dot = midLine
+		case afterCR:
+			if c == '\n' {
+				t.dot = atLineStart
+			} else {
+				t.dot = midLine
+			}
+		case midLine:
+			if c != '\r' {
+				// Only a CR leads anywhere: skip to the next one.
+				i := bytes.IndexByte(b[n:], '\r')
+				if i < 0 {
+					return len(b), false
+				}
+				n += i + 1
+			}
+			t.dot = afterCR
+		}
 	}
-	fn := runtime.FuncForPC(pc)
-	return fn != nil && strings.HasSuffix(fn.Name(), "(*multiWriter).Write")
+	return len(b), false
 }
 
-func (t *transcript) serverBytes(p []byte) {
+// command records a client line and says whether its reply decides what the
+// next bytes are, and whether the connection layer answers it.
+func (t *transcript) command(line string) (decides, mine bool) {
+	answer := t.authAnswer
+	t.record(Command, t.render(line))
+	if answer || t.inAuth {
+		return true, false
+	}
+	verb, arg := parseCmd(line)
+	switch verb {
+	case "STARTTLS":
+		return true, t.ownsStartTLS
+	case "DATA":
+		return true, false
+	case "BDAT":
+		if n, ok := chunkSize(arg); ok && n > 0 {
+			t.state, t.chunkLeft, t.chunkSize = inChunk, n, n
+		}
+	}
+	return false, false
+}
+
+// render is a client line as the transcript shows it, and follows AUTH.
+func (t *transcript) render(line string) string {
+	if binary(line) {
+		// Raw bytes would make the transcript and any record built on it
+		// unreadable; a TLS handshake on a plain port is the usual cause.
+		if strings.HasPrefix(line, "\x16\x03") {
+			return fmt.Sprintf("[%d bytes of a TLS handshake: the client speaks TLS to a plain port]", len(line))
+		}
+		return fmt.Sprintf("[%d bytes of binary data]", len(line))
+	}
+	if t.authAnswer {
+		t.authAnswer = false
+		return Redacted
+	}
+	// Fields, not go-smtp's parsing: whatever looks like AUTH is redacted,
+	// even a command go-smtp refuses.
+	fields := strings.Fields(line)
+	if len(fields) == 0 || !strings.EqualFold(fields[0], "AUTH") {
+		return line
+	}
+	t.inAuth = true
+	text := "AUTH"
+	if len(fields) > 1 {
+		text += " " + fields[1]
+	}
+	if len(fields) > 2 {
+		text += " " + Redacted
+	}
+	return text
+}
+
+// parseCmd is go-smtp's parseCmd (v0.25.1), for the verbs whose reading
+// the transcript must agree on with go-smtp.
+func parseCmd(line string) (verb, arg string) {
+	switch {
+	case strings.HasPrefix(strings.ToUpper(line), "STARTTLS"):
+		return "STARTTLS", ""
+	case len(line) < 4, len(line) == 5:
+		return "", ""
+	case len(line) == 4:
+		return strings.ToUpper(line), ""
+	case line[4] != ' ':
+		return "", ""
+	}
+	return strings.ToUpper(line[:4]), strings.TrimSpace(line[5:])
+}
+
+// chunkSize is the size of the chunk that follows a BDAT command with
+// these arguments, if go-smtp reads one: it does, accepted or refused,
+// unless the arguments themselves are wrong.
+func chunkSize(arg string) (int64, bool) {
+	args := strings.Fields(arg)
+	if len(args) == 0 || len(args) > 2 || len(args) == 2 && !strings.EqualFold(args[1], "LAST") {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(args[0], 10, 32)
+	return int64(n), err == nil
+}
+
+// replied takes bytes of replies as they are written, records the lines
+// that went out (sent is false when the write failed: the client never saw
+// them) and follows what they announce. It reports whether a reply ended.
+func (t *transcript) replied(p []byte, sent bool) (ended bool) {
 	t.server = append(t.server, p...)
 	for {
 		i := bytes.IndexByte(t.server, '\n')
 		if i < 0 {
-			return
+			return ended
 		}
 		line := strings.TrimRight(string(t.server[:i]), "\r")
 		t.server = t.server[i+1:]
-		t.reply(line)
+		if sent {
+			t.record(Reply, line)
+		}
+		code, final := replyCode(line)
+		if !final {
+			continue
+		}
+		ended = true
+		switch {
+		case code == 354:
+			t.state, t.dot, t.dataBytes = inData, atLineStart, 0
+		case t.inAuth && code == 334:
+			t.authAnswer = true
+		case t.inAuth:
+			t.inAuth, t.authAnswer = false, false
+		}
 	}
 }
 
-func (t *transcript) reply(line string) {
-	t.add(Line{At: time.Now(), Kind: Reply, Text: line})
-	code, final := replyCode(line)
-	if final && t.replied != nil {
-		// go-smtp writes to the connection before the Debug writer: the
-		// reply is out.
-		t.replied()
-	}
-	switch {
-	case code == 354:
-		t.inData = true
-		t.dataBytes = 0
-		t.window = append(t.window[:0], '\r', '\n')
-	case t.inAuth && code == 334:
-		t.authAnswer = true
-	case t.inAuth && final:
-		t.inAuth = false
-		t.authAnswer = false
-	}
+// restart forgets the session's state, for the new session that STARTTLS
+// begins (RFC 3207 section 4.2).
+func (t *transcript) restart() {
+	*t = transcript{add: t.add, ownsStartTLS: t.ownsStartTLS}
+}
+
+func (t *transcript) record(kind LineKind, text string) {
+	t.add(Line{At: time.Now(), Kind: kind, Text: text})
 }
 
 // replyCode returns a reply line's code and whether it is the last line of
@@ -135,90 +346,6 @@ func replyCode(line string) (int, bool) {
 		return 0, true
 	}
 	return code, len(line) == 3 || line[3] != '-'
-}
-
-var dataEnd = []byte("\r\n.\r\n")
-
-func (t *transcript) clientBytes(p []byte) {
-	for len(p) > 0 {
-		switch {
-		case t.inData:
-			// Look for the end of data in what came before and this chunk.
-			prev := len(t.window)
-			t.window = append(t.window, p...)
-			i := bytes.Index(t.window, dataEnd)
-			if i < 0 {
-				t.dataBytes += len(p)
-				t.window = append(t.window[:0], t.window[max(len(t.window)-4, 0):]...)
-				return
-			}
-			used := i + len(dataEnd) - prev // bytes of p up to the end mark
-			t.dataBytes += used
-			t.inData = false
-			t.add(Line{At: time.Now(), Kind: Command, Text: fmt.Sprintf("[message data, %d bytes]", max(t.dataBytes-3, 0))})
-			p = p[used:]
-		case t.bdatLeft > 0:
-			k := min(t.bdatLeft, len(p))
-			t.bdatLeft -= k
-			p = p[k:]
-			if t.bdatLeft == 0 {
-				t.add(Line{At: time.Now(), Kind: Command, Text: fmt.Sprintf("[chunk data, %d bytes]", t.bdatSize)})
-			}
-		default:
-			i := bytes.IndexByte(p, '\n')
-			if i < 0 {
-				t.client = append(t.client, p...)
-				return
-			}
-			t.client = append(t.client, p[:i]...)
-			p = p[i+1:]
-			line := strings.TrimRight(string(t.client), "\r")
-			t.client = t.client[:0]
-			t.command(line)
-		}
-	}
-}
-
-func (t *transcript) command(line string) {
-	if binary(line) {
-		// Raw bytes would make the transcript and any record built on it
-		// unreadable; a TLS handshake on a plain port is the usual cause.
-		text := fmt.Sprintf("[%d bytes of binary data]", len(line))
-		if strings.HasPrefix(line, "\x16\x03") {
-			text = fmt.Sprintf("[%d bytes of a TLS handshake: the client speaks TLS to a plain port]", len(line))
-		}
-		t.add(Line{At: time.Now(), Kind: Command, Text: text})
-		return
-	}
-	if t.authAnswer {
-		t.authAnswer = false
-		t.add(Line{At: time.Now(), Kind: Command, Text: Redacted})
-		return
-	}
-	fields := strings.Fields(line)
-	verb := ""
-	if len(fields) > 0 {
-		verb = strings.ToUpper(fields[0])
-	}
-	switch verb {
-	case "AUTH":
-		t.inAuth = true
-		text := "AUTH"
-		if len(fields) > 1 {
-			text += " " + fields[1]
-		}
-		if len(fields) > 2 {
-			text += " " + Redacted
-		}
-		line = text
-	case "BDAT":
-		if len(fields) > 1 {
-			if n, err := strconv.Atoi(fields[1]); err == nil && n > 0 {
-				t.bdatLeft, t.bdatSize = n, n
-			}
-		}
-	}
-	t.add(Line{At: time.Now(), Kind: Command, Text: line})
 }
 
 // binary reports whether a client line holds bytes no SMTP command has:
