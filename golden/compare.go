@@ -55,10 +55,15 @@ func Compare(path string, got []byte) error {
 }
 
 // Diff returns a line diff of two texts, "(-want +got)".
+// Equal texts have no diff.
 func Diff(want, got string) string {
-	// Lines compare as wholes: a changed line shows as - and + rather than
-	// as a character diff inside it.
-	d := cmp.Diff(strings.Split(want, "\n"), strings.Split(got, "\n"), cmp.Comparer(func(a, b string) bool { return a == b }))
+	if want == got {
+		return ""
+	}
+	// Lines compare as wholes (a slice of strings, not one string): a
+	// changed line shows as - and + rather than as a character diff inside
+	// it.
+	d := cmp.Diff(strings.Split(want, "\n"), strings.Split(got, "\n"))
 	if d == "" {
 		// Same lines: the difference is in the last line's ending.
 		d = fmt.Sprintf("-%q\n+%q\n", want[max(len(want)-40, 0):], got[max(len(got)-40, 0):])

@@ -127,25 +127,37 @@ func (d *Device) check(l *loader) error {
 	}
 	d.settings = s
 
-	// The interface: what the settings set of it wins over the network's
-	// defaults, and may not be contradicted by the scenario.
-	iface := s.Interface()
-	if iface.MTU != 0 && d.MTU != 0 && iface.MTU != d.MTU {
-		return l.at(d.key("mtu"), fmt.Sprintf("device mtu %d contradicts the settings' mtu %d", d.MTU, iface.MTU), "the "+m.Name+" sets its MTU in its settings (mtu): leave device.mtu out")
+	// The interface: what the settings set of it wins over what the
+	// scenario's device section says the network assigns.
+	assigned := device.Interface{MTU: d.MTU, IPv6: d.IPv6.Addr}
+	if d.DNSServers != nil {
+		assigned.DNS = []netip.Addr{}
+		for _, a := range *d.DNSServers {
+			assigned.DNS = append(assigned.DNS, a.Addr)
+		}
 	}
-	if iface.MTU != 0 {
-		d.MTU = iface.MTU
+	own := s.Interface()
+	iface, err := own.Over(assigned)
+	var c *device.Conflict
+	switch {
+	case errors.As(err, &c) && c.Field == "mtu":
+		return l.at(d.key("mtu"), fmt.Sprintf("device mtu %d contradicts the settings' mtu %d", d.MTU, own.MTU), "the "+m.Name+" sets its MTU in its settings (mtu): leave device.mtu out")
+	case errors.As(err, &c) && c.Field == "ipv6":
+		return l.at(d.key("ipv6"), fmt.Sprintf("device ipv6 %s contradicts the settings' %s", d.IPv6, own.IPv6), "the "+m.Name+" sets its IPv6 address in its settings: leave device.ipv6 out")
+	case errors.As(err, &c):
+		return l.at(d.key("dns_servers"), "the settings name the DNS servers already", "leave device.dns_servers out, or the settings' DNS fields")
+	case err != nil:
+		return l.at(d.node, err.Error(), "")
 	}
+	d.MTU = iface.MTU
 	if d.MTU == 0 {
 		d.MTU = 1500
 	}
 	if err := netem.CheckMTU(d.MTU); err != nil {
 		return l.at(d.key("mtu"), err.Error(), "")
 	}
-	if len(iface.DNS) > 0 {
-		if d.DNSServers != nil {
-			return l.at(d.key("dns_servers"), "the settings name the DNS servers already", "leave device.dns_servers out, or the settings' DNS fields")
-		}
+	d.IPv6 = Addr{iface.IPv6}
+	if iface.DNS != nil {
 		list := make([]Addr, len(iface.DNS))
 		for i, a := range iface.DNS {
 			list[i] = Addr{a}
@@ -154,6 +166,9 @@ func (d *Device) check(l *loader) error {
 	}
 	if d.DNSServers != nil {
 		for i, a := range *d.DNSServers {
+			if !a.IsValid() {
+				return l.at(d.item("dns_servers", i), "a DNS server needs an address", "dns_servers: [198.51.100.53]")
+			}
 			if !a.unicast() {
 				return l.at(d.item("dns_servers", i), fmt.Sprintf("%s is not a unicast address a DNS server can have", a), "")
 			}

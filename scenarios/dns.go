@@ -157,6 +157,7 @@ func (sc *Scenario) checkDNS(l *loader) error {
 	}
 	for i := range sc.DNS.Servers {
 		s := &sc.DNS.Servers[i]
+		s.adopt(sc.DNS.item("servers", i))
 		if s.Name == "" {
 			s.Name = label(fmt.Sprintf("dns-%d", i+1))
 		}
@@ -172,6 +173,7 @@ func (sc *Scenario) checkDNS(l *loader) error {
 		taken[s.Address.Addr] = "DNS server " + string(s.Name) + "'s"
 		for j := range s.Faults {
 			f := &s.Faults[j]
+			f.adopt(s.item("faults", j))
 			if !f.has("kind") {
 				return l.at(f.node, "a DNS fault needs a kind", dnsFaultKinds.listed("DNS faults"))
 			}
@@ -189,6 +191,7 @@ func (sc *Scenario) checkDNS(l *loader) error {
 	}
 	for i := range sc.DNS.Records {
 		r := &sc.DNS.Records[i]
+		r.adopt(sc.DNS.item("records", i))
 		if !r.has("type") {
 			return l.at(r.node, "a record needs a type", "A, AAAA, MX or CNAME")
 		}

@@ -49,36 +49,59 @@ func docExamples(t *testing.T) [][]byte {
 	return out
 }
 
-// TestDocsDescribeEveryModel: docs/SCENARIOS.md names every registered
-// model, its firmware versions, its events and every key of its settings,
-// so that a model added to the registry without its documentation fails
-// here.
+// TestDocsDescribeEveryModel: docs/SCENARIOS.md has a section for every
+// registered model ("Settings of `name`", up to the next model's or the
+// next heading) that names each key of its settings and each of its
+// events, and names its firmware versions; a model added to the registry
+// without its documentation fails here, even if its keys are another
+// model's.
 func TestDocsDescribeEveryModel(t *testing.T) {
-	doc, err := os.ReadFile("../docs/SCENARIOS.md")
+	raw, err := os.ReadFile("../docs/SCENARIOS.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Names are written in code spans; fenced blocks would pair their
 	// backticks wrongly.
-	doc = regexp.MustCompile("(?s)```.*?```").ReplaceAll(doc, nil)
-	documented := map[string]bool{}
-	for _, m := range regexp.MustCompile("`([^`\n]+)`").FindAllSubmatch(doc, -1) {
-		documented[string(m[1])] = true
+	doc := regexp.MustCompile("(?s)```.*?```").ReplaceAllString(string(raw), "")
+	spans := func(text string) map[string]bool {
+		out := map[string]bool{}
+		for _, m := range regexp.MustCompile("`([^`\n]+)`").FindAllStringSubmatch(text, -1) {
+			out[m[1]] = true
+		}
+		return out
 	}
+	everywhere := spans(doc)
 	for _, m := range device.Models() {
-		want := []string{m.Name}
-		want = append(want, m.Firmwares...)
-		want = append(want, m.Events...)
+		head := "Settings of `" + m.Name + "`"
+		i := strings.Index(doc, head)
+		if i < 0 {
+			t.Errorf("docs/SCENARIOS.md has no section %q", head)
+			continue
+		}
+		section := doc[i+len(head):]
+		if j := strings.Index(section, "Settings of `"); j >= 0 {
+			section = section[:j]
+		}
+		if j := strings.Index(section, "\n#"); j >= 0 {
+			section = section[:j]
+		}
+		own := spans(section)
+		var keys []string
 		settings := reflect.TypeOf(m.Settings(m.DefaultFirmware())).Elem()
 		for f := range settings.Fields() {
 			key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 			if f.IsExported() && key != "" && key != "-" && f.Tag.Get("schema") != "-" {
-				want = append(want, key)
+				keys = append(keys, key)
 			}
 		}
-		for _, w := range want {
-			if !documented[w] {
-				t.Errorf("docs/SCENARIOS.md does not name `%s` of the %s", w, m.Name)
+		for _, w := range append(keys, m.Events...) {
+			if !own[w] {
+				t.Errorf("the %s's section of docs/SCENARIOS.md does not name `%s`", m.Name, w)
+			}
+		}
+		for _, fw := range m.Firmwares {
+			if !everywhere[fw] {
+				t.Errorf("docs/SCENARIOS.md does not name the %s's firmware `%s`", m.Name, fw)
 			}
 		}
 	}

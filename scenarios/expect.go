@@ -15,10 +15,12 @@ import (
 // becomes an expectation when the scenario is loaded; Run judges them all.
 type Expect struct {
 	located
-	// Delivered is how many messages the servers must have accepted (a
-	// burst in one mail is one message; a mail refused by one server and
-	// taken by the next is one).
-	Delivered *int `yaml:"delivered"`
+	// Accepted is how many messages the servers must have accepted, the
+	// key "delivered" as QA writes it (a burst in one mail is one message;
+	// a mail refused by one server and taken by the next is one). It is
+	// judged against Result.Accepted, not Result.Delivered (the device's
+	// mails that got through).
+	Accepted *int `yaml:"delivered"`
 	// Attempts is the number of delivery attempts the device must have
 	// made, over all its mails.
 	Attempts *int `yaml:"attempts"`
@@ -67,7 +69,7 @@ func (Class) jsonSchema() map[string]any { return classes.schema() }
 
 func (e *Expect) check(l *loader, duration Duration) error {
 	e.judges = nil
-	if want := e.Delivered; want != nil {
+	if want := e.Accepted; want != nil {
 		if *want < 0 {
 			return l.at(e.key("delivered"), "delivered cannot be negative", "")
 		}

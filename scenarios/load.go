@@ -44,6 +44,9 @@ func (e *posError) Error() string { return e.msg }
 
 func nodeError(node ast.Node, msg, hint string) error {
 	e := &posError{msg: msg, hint: hint}
+	if node == nil {
+		return e // the file as a whole
+	}
 	// A mapping's own token is its first colon; people look for the key.
 	switch n := node.(type) {
 	case *ast.MappingNode:
@@ -70,18 +73,14 @@ func Load(path string) (*Scenario, error) {
 
 // Parse checks a scenario read from path. Every problem is an *Error with
 // the line and column it is at.
-func Parse(path string, data []byte) (sc *Scenario, err error) {
-	defer func() {
-		// The YAML library is not ours; whatever it does with hostile
-		// input, a bad file must be an error, never a crash.
-		if r := recover(); r != nil {
-			sc, err = nil, &Error{File: path, Msg: fmt.Sprintf("cannot parse the scenario: %v", r)}
-		}
-	}()
+func Parse(path string, data []byte) (*Scenario, error) {
 	l := &loader{path: path}
-	file, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		return nil, l.wrap(err)
+	var file *ast.File
+	if err := l.yamlCall(func() (err error) {
+		file, err = parser.ParseBytes(data, 0)
+		return err
+	}); err != nil {
+		return nil, err
 	}
 	var docs []*ast.DocumentNode
 	for _, d := range file.Docs {
@@ -95,13 +94,14 @@ func Parse(path string, data []byte) (sc *Scenario, err error) {
 	case len(docs) > 1:
 		return nil, l.at(docs[1].Body, "a file holds one scenario; this is a second YAML document", "split it into two files")
 	}
-	sc = &Scenario{Path: path}
+	sc := &Scenario{Path: path}
 	if _, ok := docs[0].Body.(*ast.MappingNode); !ok {
 		return nil, l.at(docs[0].Body, "a scenario is a mapping of keys (seed, duration, device, ...)", "see docs/SCENARIOS.md")
 	}
-	if err := yaml.NodeToValue(docs[0].Body, sc, yaml.Strict()); err != nil {
-		return nil, l.wrap(err)
+	if err := l.yamlCall(func() error { return yaml.NodeToValue(docs[0].Body, sc, yaml.Strict()) }); err != nil {
+		return nil, err
 	}
+	sc.node = docs[0].Body
 	if err := sc.check(l); err != nil {
 		return nil, err
 	}
@@ -111,6 +111,22 @@ func Parse(path string, data []byte) (sc *Scenario, err error) {
 // loader reports problems in the file at path.
 type loader struct {
 	path string
+}
+
+// yamlCall runs a call into the YAML library (which also runs our value
+// types' decoders). The library is not ours: whatever it does with hostile
+// input, a bad file must be an error, never a crash. A panic in our own
+// checks is a bug, and crashes.
+func (l *loader) yamlCall(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &Error{File: l.path, Msg: fmt.Sprintf("cannot parse the scenario: %v", r)}
+		}
+	}()
+	if err := f(); err != nil {
+		return l.wrap(err)
+	}
+	return nil
 }
 
 // wrap turns a YAML library error or a posError into an *Error.

@@ -145,6 +145,7 @@ func (nw *Network) check(l *loader, duration Duration) error {
 	}
 	for i := range nw.Faults {
 		f := &nw.Faults[i]
+		f.adopt(nw.item("faults", i))
 		if !f.has("kind") {
 			return l.at(f.node, "a fault needs a kind", "faults: "+strings.Join(netem.FaultKinds(), ", "))
 		}

@@ -125,25 +125,37 @@ func play(t *testing.T, sc *Scenario, root uint64) *Result {
 	hostname := string(sc.Device.Hostname)
 
 	network := netem.New(netem.Config{Seed: seed.Derive(root, "network")})
+	var servers []*runningServer
+	// fatal ends a run that cannot be set up (the loader refuses what it
+	// knows the network would; this is the rest). It stops what was
+	// started first, or the bubble would report its goroutines as a
+	// deadlock instead of the error.
+	fatal := func(format string, args ...any) {
+		t.Helper()
+		for _, s := range servers {
+			s.srv.Close()
+		}
+		network.Close()
+		t.Fatalf(format, args...)
+	}
 	link := sc.Network.Link()
 	devHost, err := network.AddHost(netem.HostConfig{Name: hostname, Addrs: sc.Device.addrs(), Link: link, MTU: sc.Device.MTU})
 	if err != nil {
-		t.Fatalf("%s: %v", sc.Path, err)
+		fatal("%s: %v", sc.Path, err)
 	}
 
 	ca, err := fakesmtp.NewCA("alertsim scenario root")
 	if err != nil {
-		t.Fatal(err)
+		fatal("%s: %v", sc.Path, err)
 	}
 	hosts := alert.Hosts{}
-	servers := make([]*runningServer, len(sc.Servers))
 	for i := range sc.Servers {
 		spec := &sc.Servers[i]
 		s, err := startServer(network, ca, spec)
 		if err != nil {
-			t.Fatalf("%s: server %s: %v", sc.Path, spec.Host, err)
+			fatal("%s: server %s: %v", sc.Path, spec.Host, err)
 		}
-		servers[i] = s
+		servers = append(servers, s)
 		hosts[strings.ToLower(string(spec.Host))] = []netip.Addr{spec.Address.Addr}
 	}
 
@@ -157,7 +169,7 @@ func play(t *testing.T, sc *Scenario, root uint64) *Result {
 				err = h.ServeDNS(sc.dnsService(s))
 			}
 			if err != nil {
-				t.Fatalf("%s: DNS server %s: %v", sc.Path, s.Name, err)
+				fatal("%s: DNS server %s: %v", sc.Path, s.Name, err)
 			}
 		}
 		resolver = &alert.StubResolver{Servers: dnsServers, Dial: devHost.Dial, Log: deviceLog}
@@ -172,7 +184,7 @@ func play(t *testing.T, sc *Scenario, root uint64) *Result {
 		Log:      deviceLog,
 	})
 	if err != nil {
-		t.Fatalf("%s: starting the %s: %v", sc.Path, sc.Device.Model.Name, err)
+		fatal("%s: starting the %s: %v", sc.Path, sc.Device.Model.Name, err)
 	}
 
 	triggers := slices.Clone(sc.Triggers)
@@ -235,7 +247,7 @@ func (tl *timeline) add(at time.Time, rank int, source, text string) {
 func buildRecord(sc *Scenario, res *Result, link netem.Link, tl *timeline, dev device.Device, servers []*runningServer) *runRecord {
 	rec := &runRecord{}
 	rec.Header = []field{
-		{Name: "scenario", Value: sc.Name},
+		{Name: "scenario", Value: string(sc.Name)},
 		{Name: "seed", Value: fmt.Sprint(res.Seed)},
 		{Name: "device", Value: fmt.Sprintf("%s, host %s at %s, MTU %d", dev, sc.Device.Hostname, sc.Device.describeAddrs(), sc.Device.MTU)},
 		{Name: "network", Value: describeLink(sc.Network.Profile.Name, link)},

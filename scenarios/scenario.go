@@ -21,10 +21,11 @@ import (
 // Scenario is one scenario file: a field report turned into a reproducible
 // case, loaded and checked, with every default filled in.
 type Scenario struct {
+	located
 	// Path is the file the scenario was loaded from.
 	Path string `yaml:"-"`
 	// Name defaults to the file name without ".yaml".
-	Name        string `yaml:"name"`
+	Name        label  `yaml:"name"`
 	Description string `yaml:"description"`
 	// Seed is the root of every random choice in the run.
 	Seed uint64 `yaml:"seed" schema:"required"`
@@ -42,32 +43,84 @@ type Scenario struct {
 // section by section in the order of the file.
 func (sc *Scenario) check(l *loader) error {
 	if sc.Name == "" {
-		sc.Name = strings.TrimSuffix(filepath.Base(sc.Path), filepath.Ext(sc.Path))
+		sc.Name = label(strings.TrimSuffix(filepath.Base(sc.Path), filepath.Ext(sc.Path)))
 	}
 	if sc.Duration <= 0 {
 		return l.whole("the scenario needs a duration greater than zero", durationHint)
 	}
+	if !sc.has("device") {
+		return l.whole("the scenario needs a device", "device: {model: ptz-4g, settings: {...}}")
+	}
+	sc.Device.adopt(sc.key("device"))
 	if err := sc.Device.check(l); err != nil {
 		return err
 	}
-	if !sc.Network.located.has("profile") {
+	if !sc.has("network") {
+		return l.whole("the network needs a profile", "network: {profile: 4g-good}; profiles: "+strings.Join(profileNames(), ", "))
+	}
+	sc.Network.adopt(sc.key("network"))
+	if !sc.Network.has("profile") {
 		return l.at(sc.Network.node, "the network needs a profile", "profiles: "+strings.Join(profileNames(), ", "))
 	}
 	if err := sc.Network.check(l, sc.Duration); err != nil {
 		return err
 	}
+	for i := range sc.Servers {
+		sc.Servers[i].adopt(sc.item("servers", i))
+	}
 	if err := checkServers(l, sc.Servers, sc.Device); err != nil {
 		return err
+	}
+	if sc.DNS != nil {
+		sc.DNS.adopt(sc.key("dns"))
 	}
 	if err := sc.checkDNS(l); err != nil {
 		return err
 	}
+	if err := sc.checkHostNames(l); err != nil {
+		return err
+	}
 	for i := range sc.Triggers {
+		sc.Triggers[i].adopt(sc.item("triggers", i))
 		if err := sc.Triggers[i].check(l, sc.Device.Model, sc.Duration); err != nil {
 			return err
 		}
 	}
+	sc.Expect.adopt(sc.key("expect"))
 	return sc.Expect.check(l, sc.Duration)
+}
+
+// checkHostNames refuses two hosts of the network by one name: the
+// device, the mail servers and the DNS servers each become a host the
+// trace and the timeline name.
+func (sc *Scenario) checkHostNames(l *loader) error {
+	taken := map[string]string{}
+	claim := func(name string, what string, at ast.Node) error {
+		folded := strings.ToLower(strings.TrimSuffix(name, "."))
+		if first, ok := taken[folded]; ok {
+			return l.at(at, fmt.Sprintf("%s is already %s", name, first), "every host on the network needs a name of its own")
+		}
+		taken[folded] = what
+		return nil
+	}
+	if err := claim(string(sc.Device.Hostname), "the device's host name", sc.Device.key("hostname")); err != nil {
+		return err
+	}
+	for i := range sc.Servers {
+		s := &sc.Servers[i]
+		if err := claim(string(s.Host), "the host name of a server", s.key("host")); err != nil {
+			return err
+		}
+	}
+	if sc.DNS != nil {
+		for i := range sc.DNS.Servers {
+			s := &sc.DNS.Servers[i]
+			if err := claim(string(s.Name), "the name of a host", s.key("name")); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Trigger is an event on the device at a point of the timeline.
@@ -87,6 +140,9 @@ func (t *Trigger) UnmarshalYAML(node ast.Node) error {
 }
 
 func (t *Trigger) check(l *loader, m Model, duration Duration) error {
+	if t.Event == "" {
+		return l.at(t.key("event"), "a trigger needs an event", "events: "+strings.Join(m.Events, ", "))
+	}
 	if !m.hasEvent(t.Event) {
 		return l.at(t.key("event"), fmt.Sprintf("the %s does not know the event %q", m.Name, t.Event), "events: "+strings.Join(m.Events, ", "))
 	}

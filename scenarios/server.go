@@ -146,7 +146,7 @@ type Account struct {
 	// TwoFactor refuses the account password: only app passwords work.
 	TwoFactor bool `yaml:"two_factor"`
 	// Senders are the addresses the account may send from.
-	Senders []string `yaml:"senders"`
+	Senders []mailbox `yaml:"senders"`
 }
 
 // UnmarshalYAML implements goccy/go-yaml's NodeUnmarshaler.
@@ -168,11 +168,11 @@ type ServerFault struct {
 	Stage Stage `yaml:"stage"`
 	// Code, Enhanced and Text are the reply ("550", "5.1.1", "..."). A
 	// connect fault without a code hangs up without a word.
-	Code     int    `yaml:"code"`
-	Enhanced string `yaml:"enhanced"`
-	Text     string `yaml:"text"`
+	Code     int       `yaml:"code"`
+	Enhanced string    `yaml:"enhanced"`
+	Text     replyText `yaml:"text"`
 	// Recipient limits a rcpt fault to one address.
-	Recipient string `yaml:"recipient"`
+	Recipient mailbox `yaml:"recipient"`
 	// Times is how often it strikes (default: every time).
 	Times int `yaml:"times"`
 	// Hangup closes the connection after the reply.
@@ -276,12 +276,14 @@ func (s *Server) check(l *loader) error {
 		return l.at(s.key("max_message_bytes"), "max_message_bytes cannot be negative", "0 is no limit")
 	}
 	for j := range s.Accounts {
+		s.Accounts[j].adopt(s.item("accounts", j))
 		if s.Accounts[j].Username == "" {
 			return l.at(s.Accounts[j].node, "an account needs a username", "")
 		}
 	}
 	for j := range s.Faults {
 		f := &s.Faults[j]
+		f.adopt(s.item("faults", j))
 		stage := fakesmtp.Stage(f.Stage)
 		if stage == "" {
 			return l.at(f.node, "a fault needs a stage", stages.listed("stages"))
@@ -341,8 +343,11 @@ func (s *Server) configure(ca *fakesmtp.CA) (*fakesmtp.Server, error) {
 	for _, a := range s.Accounts {
 		srv.Accounts = append(srv.Accounts, fakesmtp.Account{
 			Username: a.Username, Password: a.Password, AppPasswords: a.AppPasswords,
-			RevokedAppPasswords: a.RevokedAppPasswords, TwoFactor: a.TwoFactor, Senders: a.Senders,
+			RevokedAppPasswords: a.RevokedAppPasswords, TwoFactor: a.TwoFactor,
 		})
+		for _, m := range a.Senders {
+			srv.Accounts[len(srv.Accounts)-1].Senders = append(srv.Accounts[len(srv.Accounts)-1].Senders, string(m))
+		}
 	}
 	srv.AuthRequired = len(s.Accounts) > 0
 	if s.Preset.Name != "" {
@@ -386,9 +391,9 @@ func (s *Server) configure(ca *fakesmtp.CA) (*fakesmtp.Server, error) {
 }
 
 func (f *ServerFault) fakesmtp() fakesmtp.Fault {
-	out := fakesmtp.Fault{Stage: fakesmtp.Stage(f.Stage), Recipient: f.Recipient, Times: f.Times, Hangup: f.Hangup}
+	out := fakesmtp.Fault{Stage: fakesmtp.Stage(f.Stage), Recipient: string(f.Recipient), Times: f.Times, Hangup: f.Hangup}
 	if f.Code != 0 {
-		out.Reply = fakesmtp.NewReply(f.Code, f.Enhanced, f.Text)
+		out.Reply = fakesmtp.NewReply(f.Code, f.Enhanced, string(f.Text))
 	}
 	return out
 }

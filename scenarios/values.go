@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -87,13 +88,20 @@ type Addr struct{ netip.Addr }
 
 // UnmarshalYAML implements goccy/go-yaml's NodeUnmarshaler.
 func (a *Addr) UnmarshalYAML(node ast.Node) error {
-	return scalar(node, "an IP address", "", a, func(s string) (Addr, error) {
+	if err := scalar(node, "an IP address", "", a, func(s string) (Addr, error) {
 		v, err := netip.ParseAddr(s)
 		if err == nil && v.Zone() != "" {
 			err = fmt.Errorf("zone")
 		}
 		return Addr{v}, err
-	})
+	}); err != nil {
+		return err
+	}
+	if a.Is4In6() {
+		// The IPv4 address to the network: two spellings of one host.
+		return nodeError(node, fmt.Sprintf("%s is an IPv4-mapped IPv6 address", a.Addr), "write it as "+a.Unmap().String())
+	}
+	return nil
 }
 
 func (Addr) jsonSchema() map[string]any {
@@ -106,14 +114,15 @@ func (Addr) jsonSchema() map[string]any {
 func (a Addr) unicast() bool { return a.IsGlobalUnicast() }
 
 // Hostname is a DNS name: a host name or a domain, letters, digits,
-// hyphens and underscores in labels of at most 63, joined by dots. What no
+// hyphens and underscores (SRV-style labels) in labels of at most 63,
+// joined by dots. What no
 // name may hold (control characters, spaces) is refused before it reaches
 // a record or an EHLO.
 type Hostname string
 
 // UnmarshalYAML implements goccy/go-yaml's NodeUnmarshaler.
 func (h *Hostname) UnmarshalYAML(node ast.Node) error {
-	return scalar(node, "a host name", "letters, digits and hyphens, in labels joined by dots: smtp.example.com", h, func(s string) (Hostname, error) {
+	return scalar(node, "a host name", "letters, digits, hyphens and underscores, in labels joined by dots: smtp.example.com", h, func(s string) (Hostname, error) {
 		if !validHostname(s) {
 			return "", fmt.Errorf("invalid")
 		}
@@ -159,13 +168,14 @@ func (Port) jsonSchema() map[string]any {
 	return map[string]any{"type": "integer", "minimum": 1, "maximum": 65535}
 }
 
-// label is a name shown in the timeline: printable, one line.
+// label is a name shown in the timeline or a record's header: printable,
+// one line.
 type label string
 
 // UnmarshalYAML implements goccy/go-yaml's NodeUnmarshaler.
 func (l *label) UnmarshalYAML(node ast.Node) error {
 	return scalar(node, "a name", "printable characters on one line", l, func(s string) (label, error) {
-		if strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		if strings.ContainsFunc(s, unicode.IsControl) {
 			return "", fmt.Errorf("control character")
 		}
 		return label(s), nil
@@ -173,6 +183,38 @@ func (l *label) UnmarshalYAML(node ast.Node) error {
 }
 
 func (label) jsonSchema() map[string]any { return map[string]any{"type": "string"} }
+
+// mailbox is an address as SMTP carries it in MAIL FROM or RCPT TO: no
+// control characters or spaces, which would end or split the command.
+type mailbox string
+
+// UnmarshalYAML implements goccy/go-yaml's NodeUnmarshaler.
+func (m *mailbox) UnmarshalYAML(node ast.Node) error {
+	return scalar(node, "an e-mail address", "name@example.com", m, func(s string) (mailbox, error) {
+		if s == "" || strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) {
+			return "", fmt.Errorf("invalid")
+		}
+		return mailbox(s), nil
+	})
+}
+
+func (mailbox) jsonSchema() map[string]any { return map[string]any{"type": "string"} }
+
+// replyText is the text of an SMTP reply: printable, its lines joined by
+// line feeds (each becomes a line of a multi-line reply).
+type replyText string
+
+// UnmarshalYAML implements goccy/go-yaml's NodeUnmarshaler.
+func (t *replyText) UnmarshalYAML(node ast.Node) error {
+	return scalar(node, "a reply text", "printable characters; a line feed starts the next line of the reply", t, func(s string) (replyText, error) {
+		if strings.ContainsFunc(s, func(r rune) bool { return r != '\n' && unicode.IsControl(r) }) {
+			return "", fmt.Errorf("control character")
+		}
+		return replyText(s), nil
+	})
+}
+
+func (replyText) jsonSchema() map[string]any { return map[string]any{"type": "string"} }
 
 // scalar decodes a string node with parse, reporting a bad value at its
 // position as not being what ("a duration").
@@ -251,6 +293,15 @@ func decodeSection(node ast.Node, plain any, loc *located) error {
 	}
 	loc.node = node
 	return nil
+}
+
+// adopt gives a section written as null (which the YAML library never
+// hands to UnmarshalYAML) the node it was written at, so that an error
+// about it still has a line.
+func (l *located) adopt(n ast.Node) {
+	if l.node == nil {
+		l.node = n
+	}
 }
 
 // key returns the value node of the section's key name, or the section's

@@ -55,13 +55,17 @@ func list(args []string, stdout, stderr io.Writer) int {
 	// the listed scenarios play each.
 	fmt.Fprintln(stdout)
 	w = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "MODEL\tFIRMWARE\tEVENTS\tSCENARIOS\tSUMMARY")
+	fmt.Fprintln(w, "MODEL\tFIRMWARE\tEVENTS\tKEEPS\tSCENARIOS\tSUMMARY")
 	for _, m := range device.Models() {
 		fw := "-"
 		if len(m.Firmwares) > 0 {
 			fw = strings.Join(m.Firmwares, ", ")
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", m.Name, fw, strings.Join(m.Events, ", "), perModel[m.Name], m.Summary)
+		keeps := m.Evidence
+		if keeps == "" {
+			keeps = "-"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", m.Name, fw, strings.Join(m.Events, ", "), keeps, perModel[m.Name], m.Summary)
 	}
 	w.Flush()
 	if err != nil {

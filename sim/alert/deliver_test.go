@@ -19,6 +19,13 @@ import (
 // network.
 func world(t *testing.T) (*alert.Client, *fakesmtp.Server) {
 	t.Helper()
+	return worldWith(t, nil)
+}
+
+// worldWith is world with the server configured by configure before it
+// starts serving.
+func worldWith(t *testing.T, configure func(*fakesmtp.Server)) (*alert.Client, *fakesmtp.Server) {
+	t.Helper()
 	cryptotest.SetGlobalRandom(t, 1)
 	n := netem.New(netem.Config{})
 	t.Cleanup(func() { n.Close() })
@@ -35,6 +42,9 @@ func world(t *testing.T) (*alert.Client, *fakesmtp.Server) {
 	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
 	srv.Accounts = []fakesmtp.Account{{Username: "cam@example.com", Password: "app-password"}}
 	srv.AuthRequired = true
+	if configure != nil {
+		configure(srv)
+	}
 	l, _ := mx.Listen("tcp", ":465")
 	srv.Start(t, l, fakesmtp.ImplicitTLS)
 	return &alert.Client{
@@ -100,6 +110,27 @@ func TestTimeoutsDefaultEachOnItsOwn(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestATimeoutSetAloneIsUsed: a Command timeout set on its own bounds the
+// wait for the greeting, though every other field is left to its default:
+// a server that holds its greeting for a minute fails a client that waits
+// 30 seconds, at the greeting, 30 seconds after the TLS handshake.
+func TestATimeoutSetAloneIsUsed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, _ := worldWith(t, func(s *fakesmtp.Server) { s.Tarpit = time.Minute })
+		c.Timeouts = alert.Timeouts{Command: 30 * time.Second}
+		start := time.Now()
+		_, err := c.Send(context.Background(), gmail, env, msg)
+		var e *alert.Error
+		if !errors.As(err, &e) || e.Class != alert.ClassTimeout || e.Stage != "greeting" {
+			t.Fatalf("Send = %v, want a timeout at the greeting", err)
+		}
+		// Connect and the TLS handshake take three round trips of 40 ms.
+		if took := time.Since(start); took < 30*time.Second || took > 31*time.Second {
+			t.Errorf("gave up after %v, want 30 s after the handshake", took)
+		}
+	})
 }
 
 // TestSendClassifiesFailures: each way a delivery fails comes back as an

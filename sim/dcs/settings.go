@@ -108,7 +108,7 @@ func (s Settings) Validate() error {
 		if f.value == "" {
 			continue
 		}
-		if a, err := netip.ParseAddr(f.value); err != nil || !a.Is4() {
+		if a, err := netip.ParseAddr(f.value); err != nil || !a.Is4() || !a.IsGlobalUnicast() {
 			return ui.Reject(f.field, "Please enter a valid IP address.")
 		}
 	}

@@ -32,5 +32,6 @@ func TestValidateSpeaksTheUIsWords(t *testing.T) {
 		uitest.Bad("bad schedule", func(s *Settings) { s.RecordingSchedule = "nights" }, "recording_schedule", "Please enter the schedule as Always or HH:MM-HH:MM."),
 		uitest.Bad("interval zero", func(s *Settings) { s.SnapshotInterval = 0 }, "snapshot_interval", "Please enter an interval between 1 and 60 seconds."),
 		uitest.Bad("DNS by name", func(s *Settings) { s.PrimaryDNS = "dns.example-isp.net" }, "primary_dns", "Please enter a valid IP address."),
+		uitest.Bad("unspecified DNS", func(s *Settings) { s.PrimaryDNS = "0.0.0.0" }, "primary_dns", "Please enter a valid IP address."),
 	})
 }

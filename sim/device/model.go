@@ -2,13 +2,9 @@ package device
 
 import (
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 	"sync"
-	"time"
-
-	"alertsim/sim/alert"
 )
 
 // Model is a device family a scenario can name: its firmware versions, its
@@ -29,6 +25,10 @@ type Model struct {
 	Firmwares []string
 	// Events are what a scenario's triggers may fire.
 	Events []string
+	// Evidence names what the model keeps of its events besides mailing
+	// them ("sd card"), empty when it keeps nothing; its running devices
+	// are EvidenceKeepers.
+	Evidence string
 	// Settings returns the factory settings of a firmware ("" when the
 	// model has one): a pointer that the scenario's settings are decoded
 	// into, field by field, before they are validated.
@@ -38,116 +38,6 @@ type Model struct {
 	// Installer says how an installer following a provider's guide sets
 	// the device up, for the release gate's matrix.
 	Installer func(Provider) Setup
-}
-
-// Settings are a model's settings, one field per field of its web UI.
-type Settings interface {
-	// Validate checks the settings as the web UI does before saving: a
-	// field it refuses is a *ui.FieldError with the UI's own words.
-	Validate() error
-	// Interface returns what the settings say of the device's own network
-	// interface.
-	Interface() Interface
-}
-
-// Interface is what a device's settings set of its own network interface.
-// A zero field leaves the value to the network the device is plugged into
-// (a scenario's device section).
-type Interface struct {
-	// MTU is the interface MTU; 0 when the settings have no MTU field.
-	MTU int
-	// DNS are the DNS servers the settings name, in order; nil when the
-	// device uses those the network assigns.
-	DNS []netip.Addr
-}
-
-// Device is a powered-on device.
-type Device interface {
-	// Trigger fires one of the model's events, lasting this long (zero is
-	// an instant: only some events last, like motion in a camera's
-	// window).
-	Trigger(event string, lasting time.Duration)
-	// Outcomes returns what became of each mail so far.
-	Outcomes() []alert.Outcome
-	// FailureLog returns every failed delivery attempt so far.
-	FailureLog() []alert.Failure
-	// Close powers the device off, abandoning a delivery in progress, and
-	// waits for its goroutines.
-	Close() error
-	// String names the device for a run record: model, firmware and the
-	// name it was given (`ptz-4g 5.2.0 "Site A"`).
-	String() string
-}
-
-// EvidenceKeeper is a device that keeps evidence of its events besides
-// mailing it, such as a camera's SD card.
-type EvidenceKeeper interface {
-	Evidence() Evidence
-}
-
-// Evidence is what a device stored of its events.
-type Evidence struct {
-	// Store names where it is kept ("sd card").
-	Store string
-	// Files are in the order they were stored.
-	Files []File
-}
-
-// File is one file of a device's evidence: a frame on an SD card.
-type File struct {
-	// Path is where it lies in the store:
-	// DCIM/20000101/motion_20000101_000005_1.jpg.
-	Path string
-	// Alert is the number of the event it belongs to, from 1.
-	Alert int
-	Taken time.Time
-	Data  []byte
-}
-
-// Name is the file's base name, which is also its attachment's name.
-func (f File) Name() string { return f.Path[strings.LastIndexByte(f.Path, '/')+1:] }
-
-// Provider is a mail provider as an installer's guide describes it, and
-// the network the device is on: what Model.Installer sets a device up for.
-type Provider struct {
-	// Preset names the kind of server ("gmail-like").
-	Preset string
-	// Firmware is the device's firmware version ("" for a model with one).
-	Firmware string
-	// Host is the server's name ("smtp.gmail.com").
-	Host string
-	// Username and Password are the login the guide has the installer
-	// enter (an app password where the provider demands one); empty where
-	// the server takes mail without a login.
-	Username, Password string
-	// From is the sender address the account may use.
-	From string
-	// Network is the access network's profile ("4g-weak").
-	Network string
-}
-
-// Setup is a device set up by an installer: its settings and the event
-// that makes it mail.
-type Setup struct {
-	// Settings are the fields the installer fills in, in the order a
-	// person would write them; the others keep their factory values.
-	Settings []Setting
-	Trigger  Trigger
-}
-
-// Setting is one field of the web UI and its value: a string, a number, a
-// boolean or a list of strings.
-type Setting struct {
-	Key   string
-	Value any
-}
-
-// Trigger is an event at a time since power-on.
-type Trigger struct {
-	At    time.Duration
-	Event string
-	// For is how long the event lasts, for events that last.
-	For time.Duration
 }
 
 var (

@@ -15,6 +15,7 @@ func init() {
 		Hostname:  "ptz-camera",
 		Firmwares: FirmwareVersions(),
 		Events:    EventNames(),
+		Evidence:  "sd card",
 		Settings: func(firmware string) device.Settings {
 			s := Defaults()
 			s.Firmware = firmware
