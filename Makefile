@@ -21,17 +21,18 @@ test: tools vet
 	$(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/junit-load.xml -- -count=1 -run '^TestLoopbackLoad$$' ./fakesmtp
 	cd examples/consumer && $(GO) test -race -count=1 ./...
 
-# Real SMTP peers the interoperability tests talk to, from Debian's
-# packages, installed when missing: swaks (a client) and aiosmtpd (a server,
-# for Debian's own python3).
+# Real peers the tests talk to, from Debian's packages, installed when
+# missing: swaks (an SMTP client), aiosmtpd (an SMTP server, for Debian's own
+# python3) and tshark (which reads the packet captures back).
 tools:
 	@missing=""; \
 	command -v swaks >/dev/null || missing="$$missing swaks"; \
 	/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing="$$missing python3-aiosmtpd"; \
+	command -v tshark >/dev/null || missing="$$missing tshark"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing"; \
 		if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
-		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq $$missing >/dev/null \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null \
 		|| { echo "could not install$$missing: install it (apt-get install$$missing) and run make test again"; exit 1; }; \
 	fi
 
