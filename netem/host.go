@@ -18,8 +18,9 @@ type Host struct {
 	n     *Network
 	name  string
 	addrs []netip.Addr
-	mtu   int
-	link  Link
+	mtu    int
+	kernel Kernel
+	link   Link
 	up    *hop
 	down  *hop
 

@@ -60,10 +60,10 @@ func TestLossSameSeedSameTrace(t *testing.T) {
 }
 
 // rtoAfter is the retransmission timeout after one clean RTT sample r
-// (RFC 6298: SRTT = r, RTTVAR = r/2, RTO = SRTT + 4 RTTVAR), doubled k
-// times, capped at 120 s.
+// (Linux: SRTT = r, RTTVAR = max(4 * r/2, 200 ms), RTO = SRTT + RTTVAR in
+// whole 4 ms ticks), doubled k times, capped at 120 s.
 func rtoAfter(r time.Duration, k int) time.Duration {
-	rto := max(3*r, minRTO)
+	rto := ticks(r + max(2*r, minRTO))
 	for range k {
 		rto = min(2*rto, maxRTO)
 	}
