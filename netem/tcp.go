@@ -97,20 +97,20 @@ func flowID(local, remote netip.AddrPort) uint64 {
 // newConn creates an endpoint. The caller holds n.mu.
 func newConn(h *Host, local, remote netip.AddrPort, state connState) *tcpConn {
 	c := &tcpConn{
-		n:          h.n,
-		host:       h,
-		local:      local,
-		remote:     remote,
-		flow:       flowID(local, remote),
-		state:      state,
-		mss:        h.mtu - headerBytes(local.Addr()),
-		snd:        newSender(h.kernel),
-		rcv:        newReceiver(h.n.cfg.ReceiveBuffer),
-		dialDone:   make(chan error, 1),
-		readable:   make(chan struct{}, 1),
-		writable:   make(chan struct{}, 1),
-		rdl:        deadline.New(),
-		wdl:        deadline.New(),
+		n:        h.n,
+		host:     h,
+		local:    local,
+		remote:   remote,
+		flow:     flowID(local, remote),
+		state:    state,
+		mss:      h.mtu - headerBytes(local.Addr()),
+		snd:      newSender(h.kernel),
+		rcv:      newReceiver(h.n.cfg.ReceiveBuffer),
+		dialDone: make(chan error, 1),
+		readable: make(chan struct{}, 1),
+		writable: make(chan struct{}, 1),
+		rdl:      deadline.New(),
+		wdl:      deadline.New(),
 	}
 	if dst := h.n.byAddr[remote.Addr()]; dst != nil {
 		c.path = path(h, dst)
