@@ -82,8 +82,8 @@ var profiles = []Profile{
 		Source: `WebPageTest connectivity profile "LTE": 12 Mbit/s both ways, 70 ms RTT (Opensignal's "State of LTE" reports, 2016-2018, put the average 4G download at 16-17 Mbit/s worldwide); LTE path MTU 1428 (GTP-U overhead); 1 s of buffer (Jiang et al., "Tackling Bufferbloat in 3G/4G Networks", IMC 2012)`,
 	},
 	{
-		Name: "4g-weak", RTT: 100 * time.Millisecond, Down: 5 * Mbps, Up: 2500 * Kbps, PathMTU: lteMTU, Loss: weakLoss, Buffer: 2 * time.Second,
-		Source: `weak-signal LTE as the PTZ installer guide (reference 002) describes it: three 4 MP snapshots (3-4 MB) in one mail in 15-20 s and three sub-stream ones (150-450 KB) in 2-4 s, which needs about 2.5 Mbit/s up at a 100 ms round trip; Lighthouse's "Slow 4G" (750 kbit/s) cannot do the first in under 45 s and is kept as 4g-slow; LTE path MTU 1428; bursty loss about 0.5%; 2 s of buffer (Jiang et al., IMC 2012)`,
+		Name: "4g-weak", RTT: 100 * time.Millisecond, Down: 5 * Mbps, Up: 2400 * Kbps, PathMTU: lteMTU, Loss: weakLoss, Buffer: 2 * time.Second,
+		Source: `weak-signal LTE as the PTZ installer guide (reference 002) describes it: three 4 MP snapshots (3-4 MB) in one mail in 15-20 s and three sub-stream ones (150-450 KB) in 2-4 s, which needs about 2.4 Mbit/s up at a 100 ms round trip (5 Mbit/s down); Lighthouse's "Slow 4G" (750 kbit/s) cannot do the first in under 45 s and is kept as 4g-slow; LTE path MTU 1428; bursty loss about 0.5%; 2 s of buffer (Jiang et al., IMC 2012)`,
 	},
 	{
 		Name: "4g-slow", RTT: 150 * time.Millisecond, Down: 1600 * Kbps, Up: 750 * Kbps, PathMTU: lteMTU, Loss: weakLoss, Buffer: 2 * time.Second,

@@ -443,6 +443,9 @@ func (e TraceEvent) Why() string {
 	case ReasonMTUBlackhole:
 		return fmt.Sprintf("%d bytes exceed the path MTU %d; ICMP is blocked, the sender is not told", e.Packet.Wire, e.MTU)
 	case ReasonMTUICMP:
+		if e.Kind == EventRetransmit {
+			return "the first one was too big for the path: cut to the MSS ICMP gave"
+		}
 		return fmt.Sprintf("%d bytes exceed the path MTU %d; ICMP tells the sender", e.Packet.Wire, e.MTU)
 	case ReasonNATExpired:
 		if e.Kind == EventReset {

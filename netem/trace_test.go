@@ -77,6 +77,8 @@ func TestTraceText(t *testing.T) {
 			"192.0.2.10:49152 > 203.0.113.25:25 retransmit 1340-byte segment (seq 335512): a later segment acknowledged (SACK), this one overdue"},
 		{TraceEvent{Kind: EventRetransmit, Flow: tcp, Reason: ReasonAfterTimeout, Packet: data},
 			"192.0.2.10:49152 > 203.0.113.25:25 retransmit 1340-byte segment (seq 335512): outstanding at the timeout"},
+		{TraceEvent{Kind: EventRetransmit, Flow: tcp, Reason: ReasonMTUICMP, Packet: data},
+			"192.0.2.10:49152 > 203.0.113.25:25 retransmit 1340-byte segment (seq 335512): the first one was too big for the path: cut to the MSS ICMP gave"},
 		{TraceEvent{Kind: EventMTUProbing, Flow: tcp, MSS: 1024},
 			"192.0.2.10:49152 > 203.0.113.25:25 no answer to retransmissions for 3s: suspecting an MTU black hole, MSS lowered to 1024"},
 		{TraceEvent{Kind: EventFragmentationNeeded, Flow: tcp, MTU: 1400, MSS: 1360},
