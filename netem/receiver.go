@@ -122,7 +122,7 @@ func (c *tcpConn) receivedData(urgent bool) {
 	r.delackOn = true
 	r.delackGn++
 	gen := r.delackGn
-	c.later(time.Now().Add(delAckMin), func() {
+	c.later(c.n.timerAt(time.Now(), delAckMin), func() {
 		if r.delackGn == gen && r.delackOn && c.state == stateEstablished {
 			c.send(c.ackSegment())
 		}

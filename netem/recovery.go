@@ -86,7 +86,7 @@ func (c *tcpConn) detectLoss(now time.Time) int {
 	s.reoGen++
 	if !next.IsZero() {
 		gen := s.reoGen
-		c.later(next, func() {
+		c.later(c.n.timerAt(now, next.Sub(now)+timerMin), func() {
 			if s.reoGen == gen && c.state == stateEstablished {
 				if c.detectLoss(time.Now()) > 0 {
 					c.lossDetected()

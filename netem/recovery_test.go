@@ -59,8 +59,9 @@ func TestReorderWindow(t *testing.T) {
 			}
 		}
 		// Sent at 0, the later one delivered after 150 ms: lost at
-		// 150 ms + 150/4 ms.
-		if want := 150*time.Millisecond + 150*time.Millisecond/4; at != want {
+		// 150 ms + 150/4 ms, on the timer wheel with TCP_TIMEOUT_MIN.
+		acked := sent.Add(150 * time.Millisecond)
+		if want := wheelExpiry(n.start, acked, 150*time.Millisecond/4+timerMin).Sub(sent); at != want {
 			t.Errorf("hole retransmitted %v after it was sent, want %v", at, want)
 		}
 	})
@@ -159,8 +160,8 @@ func TestTimerRestartsWithTheHead(t *testing.T) {
 		defer n.mu.Unlock()
 		for _, e := range n.trace {
 			if e.Kind == EventRetransmit && e.Reason == ReasonTimeout {
-				if got := e.At.Sub(fast); got != rto {
-					t.Errorf("timeout %v after the fast retransmission, want its RTO %v", got, rto)
+				if got, want := e.At, wheelExpiry(n.start, fast, rto); !got.Equal(want) {
+					t.Errorf("timeout %v after the fast retransmission, want its RTO %v on the timer wheel: %v", got.Sub(fast), rto, want.Sub(fast))
 				}
 				return
 			}

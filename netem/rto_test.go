@@ -48,3 +48,24 @@ func TestRTOAsLinux(t *testing.T) {
 		t.Errorf("a fresh sample left the backoff: %v", got)
 	}
 }
+
+// TestTimerWheel: a timer never fires early and is rounded up to its
+// level's granularity, as Linux's (HZ=250: 4 ms jiffies; 32 ms beyond
+// 252 ms, 256 ms beyond 2.016 s).
+func TestTimerWheel(t *testing.T) {
+	start := time.Unix(0, 0)
+	for _, tc := range []struct{ now, wait, want time.Duration }{
+		{0, 40 * time.Millisecond, 44 * time.Millisecond},           // level 0: the next jiffy
+		{0, time.Second, 1024 * time.Millisecond},                   // level 1: 8 jiffies
+		{0, 3 * time.Second, 3072 * time.Millisecond},               // level 2: 64 jiffies
+		{10 * time.Millisecond, 450 * time.Millisecond, 480 * time.Millisecond},
+	} {
+		got := wheelExpiry(start, start.Add(tc.now), tc.wait).Sub(start)
+		if got != tc.want {
+			t.Errorf("armed at %v for %v: fires at %v, want %v", tc.now, tc.wait, got, tc.want)
+		}
+		if got < tc.now+tc.wait {
+			t.Errorf("armed at %v for %v: fires early, at %v", tc.now, tc.wait, got)
+		}
+	}
+}

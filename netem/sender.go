@@ -415,7 +415,7 @@ func (c *tcpConn) armTimer() {
 	if c.state == stateSynSent {
 		wait = c.host.kernel.synTimeout(c.synSent - 1)
 	}
-	c.later(time.Now().Add(wait), func() {
+	c.later(c.n.timerAt(time.Now(), wait), func() {
 		if s.timerGen == gen {
 			c.expired()
 		}

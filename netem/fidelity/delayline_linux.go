@@ -184,3 +184,16 @@ func (l *packetLog) sent(offset int64) (data, syns []time.Time) {
 	}
 	return data, syns
 }
+
+// firstCut returns when a segment starting at offset was first sent with
+// at most max bytes of payload.
+func (l *packetLog) firstCut(offset int64, max int) (time.Time, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, e := range l.events {
+		if !e.syn && e.offset == offset && e.payload <= max {
+			return e.at, true
+		}
+	}
+	return time.Time{}, false
+}

@@ -19,6 +19,10 @@ const (
 	// Handshake: a TLS handshake; the figure is its time from the start
 	// of the dial to the client's end of it.
 	Handshake
+	// Probing: a TLS client behind a black hole with MTU probing; the
+	// figure is when, from the start of the dial, it first sends its first
+	// segment again cut to tcp_base_mss (1024 bytes).
+	Probing
 	// SYNs: a dial to a filtered port; the figures are the times of the
 	// SYNs after the first, then when the dial fails.
 	SYNs
@@ -30,8 +34,8 @@ const (
 	// without them.
 	Loss
 	// Load: an upload into a full bottleneck buffer; the figures are the
-	// sender's smoothed round trip and retransmission timeout at their
-	// largest, and the upload's time.
+	// sender's smoothed round trip at its largest before the first loss,
+	// and the upload's time.
 	Load
 )
 

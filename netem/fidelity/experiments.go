@@ -45,7 +45,7 @@ func Experiments() []Experiment {
 		{Name: "black hole, MTU 1500 over 1428, 150 ms RTT: retransmissions", Kind: Blackhole, RTT: 150 * ms, PathMTU: 1428, Retransmissions: 6},
 		{Name: "black hole, MTU 1380 over 1428, 150 ms RTT: TLS handshake", Kind: Handshake, RTT: 150 * ms, PathMTU: 1428, DeviceMTU: 1380},
 		{Name: "MTU 1500 over 1428, ICMP allowed, 150 ms RTT: TLS handshake", Kind: Handshake, RTT: 150 * ms, PathMTU: 1428, ICMP: true},
-		{Name: "black hole, MTU probing on, 150 ms RTT: TLS handshake", Kind: Handshake, RTT: 150 * ms, PathMTU: 1428, Kernel: netem.Kernel{MTUProbing: true}},
+		{Name: "black hole, MTU probing on, 150 ms RTT: first segment cut to 1024 bytes", Kind: Probing, RTT: 150 * ms, PathMTU: 1428, Kernel: netem.Kernel{MTUProbing: true}},
 		{Name: "SYNs to a filtered port, Linux >= 6.5, 4 retries: SYNs, failure", Kind: SYNs, RTT: 150 * ms, Kernel: short},
 		{Name: "SYNs to a filtered port, Linux < 6.5, 4 retries: SYNs, failure", Kind: SYNs, RTT: 150 * ms, Kernel: shortOld},
 		bulk("100 KB at 750 kbit/s, ~0 RTT", 0, 750*netem.Kbps, 100*kb),
@@ -59,6 +59,6 @@ func Experiments() []Experiment {
 		bulk("3 MB at 12 Mbit/s, 70 ms RTT", 70*ms, 12*netem.Mbps, 3*mb),
 		lossy("1 loss in 1 MB at 750 kbit/s, 150 ms RTT: time added", 342),
 		lossy("3 back-to-back losses in 1 MB, 150 ms RTT: time added", 342, 343, 344),
-		{Name: "3 MB into a 100 KB buffer at 750 kbit/s, 150 ms RTT: srtt and RTO at their peak before the first loss, time", Kind: Load, RTT: 150 * ms, Up: 750 * netem.Kbps, Down: 750 * netem.Kbps, Buffer: 100 * 1024, Size: 3 * mb},
+		{Name: "3 MB into a 100 KB buffer at 750 kbit/s, 150 ms RTT: peak srtt before the first loss, time", Kind: Load, RTT: 150 * ms, Up: 750 * netem.Kbps, Down: 750 * netem.Kbps, Buffer: 100 * 1024, Size: 3 * mb},
 	}
 }

@@ -260,14 +260,40 @@ func (r *rig) close() {
 
 // RunKernel runs experiment e on this machine's TCP.
 func RunKernel(e Experiment, id int) Outcome {
-	r, err := newRig(e, id)
+	r, err := Prepare(e, id)
 	if err != nil {
 		return Outcome{Err: err}
 	}
-	defer r.close()
-	figs, err := r.measure(e)
+	defer r.Close()
+	return r.Run()
+}
+
+// Rig is one experiment's namespaces, made and ready to measure.
+type Rig struct {
+	e Experiment
+	r *rig
+}
+
+// Prepare builds experiment e's namespaces, numbered id. Building and
+// removing namespaces is heavy work for the kernel (it takes the RTNL
+// lock, forks ip and tc), so the rig prepares every experiment before it
+// measures any, and removes them all afterwards.
+func Prepare(e Experiment, id int) (*Rig, error) {
+	r, err := newRig(e, id)
+	if err != nil {
+		return nil, err
+	}
+	return &Rig{e: e, r: r}, nil
+}
+
+// Run measures the experiment.
+func (g *Rig) Run() Outcome {
+	figs, err := g.r.measure(g.e)
 	return Outcome{Figures: figs, Err: err}
 }
+
+// Close removes the namespaces.
+func (g *Rig) Close() { g.r.close() }
 
 func (r *rig) listen(port int, cc string) (net.Listener, error) {
 	var l net.Listener
@@ -309,7 +335,7 @@ func seconds(d time.Duration) float64 { return d.Seconds() }
 func (r *rig) measure(e Experiment) ([]float64, error) {
 	cc := e.Kernel.Congestion.String()
 	switch e.Kind {
-	case Blackhole, Handshake:
+	case Blackhole, Handshake, Probing:
 		l, err := r.listen(dataPort, cc)
 		if err != nil {
 			return nil, err
@@ -332,6 +358,13 @@ func (r *rig) measure(e Experiment) ([]float64, error) {
 		}
 		go tls.Client(c, clientTLS()).HandshakeContext(ctx)
 		for ctx.Err() == nil {
+			if e.Kind == Probing {
+				if at, ok := r.up.log.firstCut(0, baseMSS); ok {
+					return []float64{seconds(at.Sub(start))}, nil
+				}
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
 			if data, _ := r.up.log.sent(0); len(data) > e.Retransmissions {
 				out := make([]float64, e.Retransmissions)
 				for i := range out {
@@ -378,7 +411,7 @@ func (r *rig) measure(e Experiment) ([]float64, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []float64{seconds(st.srtt()), seconds(st.rto()), seconds(took)}, nil
+		return []float64{seconds(st.srtt()), seconds(took)}, nil
 	}
 	return nil, fmt.Errorf("unknown kind %d", e.Kind)
 }

@@ -17,3 +17,15 @@ func RemoveStale() {}
 
 // RunKernel cannot run off Linux.
 func RunKernel(e Experiment, id int) Outcome { return Outcome{Err: Available()} }
+
+// Rig is an experiment's namespaces; there are none off Linux.
+type Rig struct{}
+
+// Prepare cannot build namespaces off Linux.
+func Prepare(e Experiment, id int) (*Rig, error) { return nil, Available() }
+
+// Run does nothing off Linux.
+func (g *Rig) Run() Outcome { return Outcome{Err: Available()} }
+
+// Close does nothing off Linux.
+func (g *Rig) Close() {}

@@ -85,7 +85,7 @@ func netemMeasure(e Experiment) ([]float64, error) {
 		return []float64{seconds(took)}, err
 	case Load:
 		took, st, err := netemUpload(e)
-		return []float64{seconds(st.srtt()), seconds(st.rto()), seconds(took)}, err
+		return []float64{seconds(st.srtt()), seconds(took)}, err
 	}
 	n, dev, srv, err := world(e)
 	if err != nil {
@@ -94,7 +94,7 @@ func netemMeasure(e Experiment) ([]float64, error) {
 	defer n.Close()
 	start := time.Now()
 	switch e.Kind {
-	case Blackhole, Handshake:
+	case Blackhole, Handshake, Probing:
 		l, err := srv.Listen("tcp", serverAddr)
 		if err != nil {
 			return nil, err
@@ -116,6 +116,15 @@ func netemMeasure(e Experiment) ([]float64, error) {
 		}
 		go tls.Client(c, clientTLS()).HandshakeContext(ctx)
 		for ctx.Err() == nil {
+			if e.Kind == Probing {
+				for _, ev := range n.Trace() {
+					if ev.Kind == netem.EventRetransmit && ev.Packet.Seq == 0 && ev.Host == "device" && ev.Packet.Payload <= baseMSS {
+						return []float64{seconds(ev.At.Sub(start))}, nil
+					}
+				}
+				time.Sleep(100 * time.Millisecond)
+				continue
+			}
 			var out []float64
 			for _, ev := range n.Trace() {
 				if ev.Kind == netem.EventRetransmit && ev.Packet.Seq == 0 && ev.Host == "device" {

@@ -49,6 +49,9 @@ func clientTLS() *tls.Config {
 	return &tls.Config{ServerName: "server.test", InsecureSkipVerify: true}
 }
 
+// baseMSS is tcp_base_mss, where MTU probing falls back to.
+const baseMSS = 1024
+
 func synRetries(k netem.Kernel) int {
 	if k.SYNRetries > 0 {
 		return k.SYNRetries
