@@ -55,9 +55,9 @@ func TestRTOAsLinux(t *testing.T) {
 func TestTimerWheel(t *testing.T) {
 	start := time.Unix(0, 0)
 	for _, tc := range []struct{ now, wait, want time.Duration }{
-		{0, 40 * time.Millisecond, 44 * time.Millisecond},           // level 0: the next jiffy
-		{0, time.Second, 1024 * time.Millisecond},                   // level 1: 8 jiffies
-		{0, 3 * time.Second, 3072 * time.Millisecond},               // level 2: 64 jiffies
+		{0, 40 * time.Millisecond, 44 * time.Millisecond}, // level 0: the next jiffy
+		{0, time.Second, 1024 * time.Millisecond},         // level 1: 8 jiffies
+		{0, 3 * time.Second, 3072 * time.Millisecond},     // level 2: 64 jiffies
 		{10 * time.Millisecond, 450 * time.Millisecond, 480 * time.Millisecond},
 	} {
 		got := wheelExpiry(start, start.Add(tc.now), tc.wait).Sub(start)
