@@ -5,7 +5,7 @@ GO      ?= go
 BUILD   := build
 RUNNER  := $(BUILD)/scenarios.test
 
-.PHONY: all test tools demo replay golden gate fuzz vet runner clean
+.PHONY: all test tools demo replay golden gate fuzz vet runner clean fidelity fidelity-tools
 
 all: test
 
@@ -34,6 +34,26 @@ tools:
 		if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null \
 		|| { echo "could not install$$missing: install it (apt-get install$$missing) and run make test again"; exit 1; }; \
+	fi
+
+## fidelity: the kernel reference rig (Linux and root; elsewhere it says so
+## and skips): each experiment on this machine's own TCP, in network
+## namespaces it makes and removes, and on netem, side by side in one
+## table; fails when a row is off by more than 5% or 50 ms. Under 2 minutes.
+fidelity: fidelity-tools
+	$(GO) test -count=1 -timeout 5m -v -run '^TestFidelity$$' ./netem/fidelity -fidelity
+
+# What the rig runs: ip and tc (iproute2) and iptables, from Debian's
+# packages, installed when missing and when we may.
+fidelity-tools:
+	@if [ "$$(uname -s)" != Linux ] || [ "$$(id -u)" != 0 ]; then exit 0; fi; \
+	missing=""; \
+	command -v ip >/dev/null && command -v tc >/dev/null || missing="$$missing iproute2"; \
+	command -v iptables >/dev/null || missing="$$missing iptables"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing"; \
+		apt-get update -qq && apt-get install -y -qq $$missing >/dev/null \
+		|| { echo "could not install$$missing: install it (apt-get install$$missing) and run make fidelity again"; exit 1; }; \
 	fi
 
 # examples/consumer is a module of its own, which ./... does not reach.

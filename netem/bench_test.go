@@ -64,7 +64,8 @@ func upload(p Profile, size int) (took time.Duration, packets uint64, err error)
 
 // BenchmarkUpload4gWeak measures the wall time of emulating an upload over
 // the 4g-weak profile (bursty loss included), and the allocations per
-// packet the network carries.
+// packet the network carries (data and acknowledgements) and per data
+// segment of the upload.
 func BenchmarkUpload4gWeak(b *testing.B) {
 	weak, _ := LookupProfile("4g-weak")
 	for _, size := range []int{3_000_000, 10_000_000} {
@@ -83,6 +84,9 @@ func BenchmarkUpload4gWeak(b *testing.B) {
 			b.ReportMetric(virtual.Seconds(), "virtual-s/op")
 			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(b.N)/float64(packets), "allocs/packet")
 			b.ReportMetric(float64(packets), "packets/op")
+			mss := weak.PathMTU - 40
+			segments := (size + mss - 1) / mss
+			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(b.N)/float64(segments), "allocs/segment")
 		})
 	}
 }

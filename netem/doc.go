@@ -10,14 +10,19 @@
 //
 // What is modelled: per-direction delay, order-preserving jitter and
 // serialization at the link rate on a FIFO queue shared by every flow
-// crossing it, with header overhead; downlink queue limits; Gilbert-Elliott
-// loss; TCP's handshake, windows, retransmission timer (RFC 6298), fast
-// retransmit, SYN retries, resets, MSS from the MTUs with clamping, path
-// MTU with PMTUD working or black-holed; filtered ports, a NAT that forgets
-// idle connections, scheduled faults (down, reset, stall, slow close, cut);
-// UDP; an authoritative DNS service with faults; deadlines
-// (github.com/pion/transport/v3/deadline). What is not: congestion control,
-// SACK, delayed ACKs, IP fragments. docs/ARCHITECTURE.md has the details.
+// crossing it, with header overhead and a bottleneck buffer (tail drop);
+// Gilbert-Elliott loss; TCP as Linux 6.18 does it: the handshake and the
+// SYN schedules of Linux before and after 6.5, windows, slow start from
+// ten segments, CUBIC with HyStart or Reno, SACK, RACK, fast recovery with
+// PRR and RFC 6582's guard, Linux's retransmission timeout, delayed
+// acknowledgements, MTU probing, resets, MSS from the MTUs with clamping,
+// path MTU with PMTUD working or black-holed; filtered ports, a NAT that
+// forgets idle connections, scheduled faults (down, reset, stall, slow
+// close, cut); UDP; an authoritative DNS service with faults; deadlines
+// (github.com/pion/transport/v3/deadline). What is not: TCP timestamps,
+// tail-loss probes, IP fragments. netem/fidelity measures it against the
+// kernel (make fidelity); docs/ARCHITECTURE.md has the details and the
+// table.
 //
 // Network.Trace returns what the network did, as typed events (TraceEvent:
 // a kind, a reason, the flow and packet) that code explaining a failure

@@ -17,47 +17,67 @@ import (
 var clean = Direction{Delay: 25 * time.Millisecond, Rate: 2 * Mbps}
 
 // TestFilteredPortTimesOutAfterSYNSchedule: an ISP filtering port 25 makes
-// the SYNs vanish; Linux sends seven, after 0, 1, 3, 7, 15, 31 and 63 s, and
-// gives up at 127 s.
+// the SYNs vanish. Linux >= 6.5 waits 1 s after each of the first five and
+// then doubles, sending eleven in the 127 s that tcp_syn_retries = 6
+// allows, and gives up at the next timeout; older kernels double from the
+// first, seven SYNs. The timer wheel makes each wait a little longer
+// (1.024 s for 1 s), so the last is at 70 s and the end at 135 s (Linux
+// 6.18, make fidelity, with four retries: 35.5 s; the table, with
+// six: 135 s).
 func TestFilteredPortTimesOutAfterSYNSchedule(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		n, client, server := world(t, Link{Up: clean, Down: clean, BlockedPorts: []uint16{25}}, 0)
-		l, _ := server.Listen("tcp", ":25")
-		defer l.Close()
-		start := time.Now()
-		_, err := client.Dial(context.Background(), "tcp", "203.0.113.25:25")
-		if !errors.Is(err, syscall.ETIMEDOUT) {
-			t.Fatalf("dial error %v, want ETIMEDOUT", err)
-		}
-		if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
-			t.Errorf("dial error %v is not a timeout", err)
-		}
-		if d := time.Since(start); d != 127*time.Second+appDelay {
-			t.Errorf("gave up after %v, want 127s", d)
-		}
-		var at []string
-		for _, e := range n.Trace() {
-			if e.Kind == EventDropped && e.Reason == ReasonPortFiltered && e.Packet.Kind == PacketSYN && e.Hop == "client uplink" {
-				at = append(at, e.At.Sub(start).Round(time.Second).String())
-			}
-		}
-		if got, want := strings.Join(at, " "), "0s 1s 3s 7s 15s 31s 1m3s"; got != want {
-			t.Errorf("SYNs filtered at %s, want %s", got, want)
-		}
-		// Another port of the same server is reachable.
-		l2, _ := server.Listen("tcp", ":587")
-		defer l2.Close()
-		go func() {
-			if c, err := l2.Accept(); err == nil {
+	for _, tc := range []struct {
+		kernel Kernel
+		syns   string
+		giveUp time.Duration
+	}{
+		{Kernel{}, "0s 1s 2s 3s 4s 5s 7s 11s 19s 36s 1m10s", 135168 * time.Millisecond},
+		{Kernel{ExponentialSYN: true}, "0s 1s 3s 7s 15s 31s 1m6s", 131072 * time.Millisecond},
+		{Kernel{SYNRetries: 4}, "0s 1s 2s 3s 4s 5s 7s 11s 19s", 35584 * time.Millisecond},
+	} {
+		t.Run(tc.kernel.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				n := New(Config{Seed: 1})
+				defer n.Close()
+				client, _ := n.AddHost(HostConfig{Name: "client", Addrs: addrs(clientAddr), Link: Link{Up: clean, Down: clean, BlockedPorts: []uint16{25}}, Kernel: tc.kernel})
+				server, _ := n.AddHost(HostConfig{Name: "server", Addrs: addrs(serverAddr)})
+				l, _ := server.Listen("tcp", ":25")
+				defer l.Close()
+				start := time.Now()
+				_, err := client.Dial(context.Background(), "tcp", "203.0.113.25:25")
+				if !errors.Is(err, syscall.ETIMEDOUT) {
+					t.Fatalf("dial error %v, want ETIMEDOUT", err)
+				}
+				if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+					t.Errorf("dial error %v is not a timeout", err)
+				}
+				if d := time.Since(start); d != tc.giveUp {
+					t.Errorf("gave up after %v, want %v", d, tc.giveUp)
+				}
+				var at []string
+				for _, e := range n.Trace() {
+					if e.Kind == EventDropped && e.Reason == ReasonPortFiltered && e.Packet.Kind == PacketSYN && e.Hop == "client uplink" {
+						at = append(at, e.At.Sub(start).Round(time.Second).String())
+					}
+				}
+				if got := strings.Join(at, " "); got != tc.syns {
+					t.Errorf("SYNs filtered at %s, want %s", got, tc.syns)
+				}
+				// Another port of the same server is reachable.
+				l2, _ := server.Listen("tcp", ":587")
+				defer l2.Close()
+				go func() {
+					if c, err := l2.Accept(); err == nil {
+						c.Close()
+					}
+				}()
+				c, err := client.Dial(context.Background(), "tcp", "203.0.113.25:587")
+				if err != nil {
+					t.Fatalf("port 587: %v", err)
+				}
 				c.Close()
-			}
-		}()
-		c, err := client.Dial(context.Background(), "tcp", "203.0.113.25:587")
-		if err != nil {
-			t.Fatalf("port 587: %v", err)
-		}
-		c.Close()
-	})
+			})
+		})
+	}
 }
 
 // TestDialTimeoutFromContext: a device's own connect timeout ends the dial

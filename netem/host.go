@@ -15,13 +15,14 @@ import (
 // net.Dialer.DialContext, so code that takes a dial function runs unchanged
 // over the emulated network.
 type Host struct {
-	n     *Network
-	name  string
-	addrs []netip.Addr
-	mtu   int
-	link  Link
-	up    *hop
-	down  *hop
+	n      *Network
+	name   string
+	addrs  []netip.Addr
+	mtu    int
+	kernel Kernel
+	link   Link
+	up     *hop
+	down   *hop
 
 	// guarded by n.mu
 	listeners map[uint16]*tcpListener

@@ -63,13 +63,18 @@ type Direction struct {
 	Jitter time.Duration
 	// Rate is the serialization rate; zero means unlimited.
 	Rate Bitrate
-	// Queue bounds the bytes waiting to be serialized on this direction
-	// when it is the far end of a path (a host's downlink); packets that do
-	// not fit are dropped. Zero means unbounded. A host's own uplink never
-	// drops: it holds the sender back instead, as a socket buffer does.
+	// Queue is the bottleneck buffer of this direction: the bytes that
+	// may wait to be serialized (a cellular modem and cell hold seconds of
+	// data). Packets that do not fit are dropped (tail drop); zero means
+	// unbounded. A full buffer is what makes the round trip grow under
+	// load.
 	Queue int
 	// Loss is the random loss on this direction.
 	Loss Loss
+	// Lose are stream offsets of TCP data segments lost on this direction
+	// on their first transmission, on every connection that crosses it:
+	// deterministic losses for tests and the fidelity rig.
+	Lose []int64
 }
 
 // PMTUD says what happens when a packet is larger than a link's path MTU.
@@ -124,7 +129,7 @@ type Link struct {
 type hop struct {
 	name        string // "camera up", for traces
 	host        *Host
-	up          bool // the host's uplink: it sends, never drops for queueing
+	up          bool // the host's uplink
 	dir         Direction
 	link        *Link
 	busyUntil   time.Time // when the last queued packet has been clocked out

@@ -60,14 +60,28 @@ func TestLossSameSeedSameTrace(t *testing.T) {
 }
 
 // rtoAfter is the retransmission timeout after one clean RTT sample r
-// (RFC 6298: SRTT = r, RTTVAR = r/2, RTO = SRTT + 4 RTTVAR), doubled k
-// times, capped at 120 s.
+// (Linux: SRTT = r, RTTVAR = max(4 * r/2, 200 ms), RTO = SRTT + RTTVAR in
+// whole 4 ms ticks), doubled k times, capped at 120 s.
 func rtoAfter(r time.Duration, k int) time.Duration {
-	rto := max(3*r, minRTO)
+	rto := ticks(r + max(2*r, minRTO))
 	for range k {
 		rto = min(2*rto, maxRTO)
 	}
 	return rto
+}
+
+// backoffEnd is how long after the write k timeouts in a row end: the
+// write enters the network a nanosecond late (at the dial's end plus the
+// handshake's round trip from the network's start), and each timeout is
+// armed where the last fired, rounded up by the timer wheel.
+func backoffEnd(k int) time.Duration {
+	start := time.Unix(0, 0)
+	written := start.Add(handshakeRTT + appDelay + appDelay)
+	at := written
+	for i := range k {
+		at = wheelExpiry(start, at, rtoAfter(handshakeRTT, i))
+	}
+	return at.Sub(written) + appDelay
 }
 
 // The handshake's round trip on the test link: SYN and SYN-ACK, 40 bytes
@@ -86,11 +100,7 @@ func TestBurstLongerThanRetriesTimesOut(t *testing.T) {
 	if !errors.As(err, &ne) || !ne.Timeout() {
 		t.Errorf("error %v is not a timeout net.Error", err)
 	}
-	var want time.Duration
-	for k := range dataRetries + 1 {
-		want += rtoAfter(handshakeRTT, k)
-	}
-	want += appDelay // the write enters the network a nanosecond late
+	want := backoffEnd(dataRetries+1) - 0
 	if took != want {
 		t.Errorf("gave up after %v, want %v", took, want)
 	}
@@ -117,10 +127,7 @@ func TestShortBurstCostsTheBackoff(t *testing.T) {
 		}
 		// Each timeout is far longer than a packet's time on the link, so
 		// the retransmission that gets through finds the link idle.
-		want := appDelay
-		for i := range k {
-			want += rtoAfter(handshakeRTT, i)
-		}
+		want := backoffEnd(k)
 		want += 8 * 1040 * time.Second / time.Duration(2*Mbps) // serialization
 		want += 50 * time.Millisecond                          // propagation
 		if took != want {

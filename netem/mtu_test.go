@@ -116,3 +116,43 @@ func TestMSSClamp(t *testing.T) {
 		}
 	})
 }
+
+// TestMTUProbingFindsTheBlackHole: with tcp_mtu_probing = 1, a connection
+// whose full-sized segments vanish falls back to an MSS of 1024 once its
+// retransmissions have gone unanswered for 3 s, and gets through; without
+// it, it never does.
+func TestMTUProbingFindsTheBlackHole(t *testing.T) {
+	for _, probing := range []bool{true, false} {
+		synctest.Test(t, func(t *testing.T) {
+			n := New(Config{Seed: 1})
+			defer n.Close()
+			link := Link{Up: Direction{Delay: 75 * time.Millisecond}, Down: Direction{Delay: 75 * time.Millisecond}, PathMTU: 1428, PMTUD: PMTUDBlackhole}
+			client, _ := n.AddHost(HostConfig{Name: "client", Addrs: addrs(clientAddr), Link: link, Kernel: Kernel{MTUProbing: probing}})
+			server, _ := n.AddHost(HostConfig{Name: "server", Addrs: addrs(serverAddr)})
+			done := sink(server, "25", 3000)
+			start := time.Now()
+			c, err := client.Dial(context.Background(), "tcp", "203.0.113.25:25")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.Write(make([]byte, 3000))
+			select {
+			case at := <-done:
+				if !probing {
+					t.Fatal("got through the black hole without MTU probing")
+				}
+				// RACK at 0.3 s, timeouts at 0.8, 1.7, 3.5 s; the
+				// last finds 3 s of silence and goes at MSS 1024.
+				if took := at.Sub(start); took < 3500*time.Millisecond || took > 4500*time.Millisecond {
+					t.Errorf("got through after %v, want about 4 s", took)
+				}
+				wantTrace(t, n, "suspecting an MTU black hole, MSS lowered to 1024")
+			case <-time.After(time.Minute):
+				if probing {
+					t.Fatal("still stuck after a minute with MTU probing")
+				}
+			}
+		})
+	}
+}

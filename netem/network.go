@@ -83,6 +83,9 @@ type HostConfig struct {
 	MTU int
 	// Link is the host's access link.
 	Link Link
+	// Kernel is what the host's TCP does where Linux versions differ; the
+	// zero value is a current Linux with its defaults.
+	Kernel Kernel
 }
 
 // AddHost adds a host to the network.
@@ -123,6 +126,7 @@ func (n *Network) AddHost(cfg HostConfig) (*Host, error) {
 		name:      cfg.Name,
 		addrs:     slices.Clone(cfg.Addrs),
 		mtu:       cfg.MTU,
+		kernel:    cfg.Kernel,
 		link:      cfg.Link,
 		listeners: make(map[uint16]*tcpListener),
 		udp:       make(map[uint16]*udpConn),

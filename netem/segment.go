@@ -27,6 +27,7 @@ type segment struct {
 	wnd      int    // receive window, with flagACK
 	mss      int    // with flagSYN
 	payload  []byte
+	sack     []sackBlock // with flagACK
 	key      eventKey
 	path     []*hop
 	sentAt   time.Time
@@ -47,7 +48,7 @@ func (s *segment) wire() int {
 	if s.flags&flagUDP != 0 {
 		return headerBytes(s.dst.Addr()) - 20 + 8 + len(s.payload)
 	}
-	return headerBytes(s.dst.Addr()) + len(s.payload)
+	return headerBytes(s.dst.Addr()) + sackOptionBytes(len(s.sack)) + len(s.payload)
 }
 
 // end is the sequence number after the segment: a FIN takes one.
@@ -116,7 +117,7 @@ func (n *Network) forward(s *segment, i int, at time.Time) {
 	if s.flags&flagSYN != 0 && h.link.MSSClamp > 0 && s.mss > h.link.MSSClamp {
 		s.mss = h.link.MSSClamp
 	}
-	if !h.up && h.dir.Queue > 0 && h.backlog(at)+s.wire() > h.dir.Queue {
+	if h.dir.Queue > 0 && h.dir.Rate > 0 && h.backlog(at)+s.wire() > h.dir.Queue {
 		n.dropped(h.host, h, s, TraceEvent{Reason: ReasonQueueFull, Bytes: int64(h.dir.Queue)})
 		return
 	}
@@ -183,6 +184,9 @@ func (n *Network) admit(h *hop, s *segment, at time.Time) (dropped bool) {
 				return drop(TraceEvent{Reason: ReasonCut, Bytes: f.Bytes})
 			}
 		}
+	}
+	if len(h.dir.Lose) > 0 && len(s.payload) > 0 && !s.retrans && s.flags&flagUDP == 0 && slices.Contains(h.dir.Lose, int64(s.seq)) {
+		return drop(TraceEvent{Reason: ReasonLost})
 	}
 	if lost, burst := h.loss.drop(); lost {
 		if burst {

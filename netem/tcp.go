@@ -12,37 +12,31 @@ import (
 	"github.com/pion/transport/v3/deadline"
 )
 
-// TCP is modelled at the segment level, after Linux's defaults:
+// TCP is modelled segment by segment, after Linux (docs/ARCHITECTURE.md
+// has the table of how closely, measured by make fidelity):
 //
 //   - A write lands in the socket's send buffer; segments of at most MSS
-//     bytes leave it while the receiver's window allows and the host's own
-//     interface queue has room (a few segments, like Linux's TCP Small
-//     Queues), so the retransmission timer measures the network, not a
-//     local backlog.
-//   - Each segment crosses the sender's uplink and the receiver's downlink
-//     (see hop); the receiver acknowledges every segment, keeps
-//     out-of-order ones and acknowledges the gap again.
-//   - Losses are repaired by the retransmission timer (RFC 6298: 1 s
-//     initial, 200 ms minimum, doubled on each expiry, up to 120 s) and by
-//     fast retransmit on three duplicate acknowledgements (RFC 5681). After
-//     15 timeouts in a row the connection fails with ETIMEDOUT, a net.Error
-//     whose Timeout() is true.
-//   - SYNs are retransmitted after 1, 2, 4, ... s, six times (127 s in
-//     all), SYN-ACKs five times; a closed port answers with a reset.
+//     bytes leave it as the congestion window (initial 10, RFC 6928; CUBIC
+//     with HyStart or Reno, cc.go) and the receiver's window allow, into
+//     the sender's access link, whose bottleneck buffer holds them at its
+//     rate and drops what does not fit.
+//   - The receiver (receiver.go) keeps out-of-order segments, reports them
+//     in SACK blocks (sack.go) and delays acknowledgements as Linux does.
+//   - The sender (sender.go) detects losses with RACK and SACK and repairs
+//     them in fast recovery with PRR (recovery.go), or by the
+//     retransmission timer (rto.go: SRTT + max(4 RTTVAR, 200 ms), doubled
+//     on each expiry, up to 120 s). After 15 timeouts in a row the
+//     connection fails with ETIMEDOUT, a net.Error whose Timeout() is true.
+//   - SYNs follow the host's Kernel (kernel.go): 1 s apart for the first
+//     five and then doubling (Linux >= 6.5), or doubling from the first,
+//     within the time budget of tcp_syn_retries; SYN-ACKs are sent five
+//     times; a closed port answers with a reset.
 //   - ICMP "fragmentation needed" lowers the connection's MSS and the
-//     oversized segments are sent again.
-//
-// There is no congestion control: once the window is open, a transfer runs
-// at the bottleneck rate.
+//     oversized segments are sent again; with MTU probing, a black hole is
+//     suspected after 3 s of retransmissions (mtuprobe.go).
 const (
-	initialRTO      = time.Second
-	minRTO          = 200 * time.Millisecond
-	maxRTO          = 120 * time.Second
-	synRetries      = 6
-	synAckRetries   = 5
-	dataRetries     = 15
-	dupAckThreshold = 3
-	localQueueSegs  = 2 // segments a connection may have in its host's uplink queue
+	synAckRetries = 5
+	dataRetries   = 15
 )
 
 type connState uint8
@@ -76,33 +70,13 @@ type tcpConn struct {
 	pmtuMSS  int          // lowered by ICMP; 0 when never
 	sent     uint64       // event keys
 
-	// Sending.
-	sendQ        []byte // written, not yet segmented
-	sndUna       uint64
-	sndNxt       uint64
-	sndWnd       int
-	unacked      []*segment
-	rtxQ         []*segment // unacknowledged segments to send again
-	rtoRecovery  bool       // after a timeout, until its retransmission is acknowledged
-	recovering   bool       // in fast recovery until recover is acknowledged
-	recover      uint64
-	finPending   bool
-	finSent      bool
-	dupAcks      int
-	wakePending  bool // an output wake-up is scheduled for the uplink queue
-	synSentAt    time.Time
-	rto          time.Duration
-	srtt, rttvar time.Duration
-	rttKnown     bool
-	retries      int
-	timerGen     uint64
+	// The handshake: when the first SYN (or SYN-ACK) left, how many have.
+	firstSYN, synSentAt time.Time
+	synSent             int
 
-	// Receiving.
-	rcv         []byte
-	rcvNxt      uint64
-	ooo         []*segment // out of order, by seq
-	advertised  int
-	eof         bool  // FIN received in order
+	snd sender
+	rcv receiver
+
 	err         error // reset, timed out, or network closed
 	localClosed bool
 
@@ -123,20 +97,20 @@ func flowID(local, remote netip.AddrPort) uint64 {
 // newConn creates an endpoint. The caller holds n.mu.
 func newConn(h *Host, local, remote netip.AddrPort, state connState) *tcpConn {
 	c := &tcpConn{
-		n:          h.n,
-		host:       h,
-		local:      local,
-		remote:     remote,
-		flow:       flowID(local, remote),
-		state:      state,
-		mss:        h.mtu - headerBytes(local.Addr()),
-		rto:        initialRTO,
-		advertised: h.n.cfg.ReceiveBuffer,
-		dialDone:   make(chan error, 1),
-		readable:   make(chan struct{}, 1),
-		writable:   make(chan struct{}, 1),
-		rdl:        deadline.New(),
-		wdl:        deadline.New(),
+		n:        h.n,
+		host:     h,
+		local:    local,
+		remote:   remote,
+		flow:     flowID(local, remote),
+		state:    state,
+		mss:      h.mtu - headerBytes(local.Addr()),
+		snd:      newSender(h.kernel),
+		rcv:      newReceiver(h.n.cfg.ReceiveBuffer),
+		dialDone: make(chan error, 1),
+		readable: make(chan struct{}, 1),
+		writable: make(chan struct{}, 1),
+		rdl:      deadline.New(),
+		wdl:      deadline.New(),
 	}
 	if dst := h.n.byAddr[remote.Addr()]; dst != nil {
 		c.path = path(h, dst)
@@ -162,10 +136,14 @@ func (c *tcpConn) nextKey() eventKey {
 
 // effMSS is the largest payload a segment may carry now.
 func (c *tcpConn) effMSS() int {
-	if c.pmtuMSS > 0 && c.pmtuMSS < c.mss {
-		return c.pmtuMSS
+	m := c.mss
+	if c.pmtuMSS > 0 {
+		m = min(m, c.pmtuMSS)
 	}
-	return c.mss
+	if c.snd.probeMSS > 0 {
+		m = min(m, c.snd.probeMSS)
+	}
+	return m
 }
 
 // send puts a segment on the wire at time now. Runs on the event loop.
@@ -193,20 +171,6 @@ func (c *tcpConn) later(at time.Time, fn func()) {
 	c.n.schedule(at, c.nextKey(), fn)
 }
 
-func (c *tcpConn) ackSegment() *segment {
-	c.advertised = c.window()
-	return &segment{flags: flagACK, ack: c.rcvNxt, wnd: c.advertised}
-}
-
-// window is the free space of the receive buffer.
-func (c *tcpConn) window() int {
-	used := len(c.rcv)
-	for _, s := range c.ooo {
-		used += len(s.payload)
-	}
-	return max(c.n.cfg.ReceiveBuffer-used, 0)
-}
-
 // connect sends the first SYN. The caller holds n.mu.
 func (c *tcpConn) connect() {
 	c.later(appTime(), func() {
@@ -214,6 +178,7 @@ func (c *tcpConn) connect() {
 			return // abandoned before it left
 		}
 		c.trace(TraceEvent{Kind: EventConnect})
+		c.firstSYN = time.Now()
 		c.sendSYN()
 		c.armTimer()
 	})
@@ -221,12 +186,14 @@ func (c *tcpConn) connect() {
 
 func (c *tcpConn) sendSYN() {
 	c.synSentAt = time.Now()
-	c.send(&segment{flags: flagSYN, mss: c.mss, wnd: c.advertised})
+	c.synSent++
+	c.send(&segment{flags: flagSYN, mss: c.mss, wnd: c.rcv.advertised})
 }
 
 func (c *tcpConn) sendSYNACK() {
 	c.synSentAt = time.Now()
-	c.send(&segment{flags: flagSYN | flagACK, mss: c.mss, wnd: c.advertised})
+	c.synSent++
+	c.send(&segment{flags: flagSYN | flagACK, mss: c.mss, wnd: c.rcv.advertised})
 }
 
 // acceptSYN answers a SYN that reached this host. Runs on the event loop.
@@ -248,7 +215,7 @@ func (h *Host) acceptSYN(s *segment) {
 	c.peer = s.from
 	c.listener = l
 	c.mss = min(c.mss, s.mss)
-	c.sndWnd = s.wnd
+	c.snd.wnd = s.wnd
 	h.halfOpen[key] = c
 	h.conns[c] = struct{}{}
 	c.sendSYNACK()
@@ -271,7 +238,7 @@ func (c *tcpConn) fail(err error) {
 	c.err = err
 	c.state = stateClosed
 	c.stopTimer()
-	c.sendQ, c.unacked, c.rtxQ = nil, nil, nil
+	c.snd.queue, c.snd.segs = nil, nil
 	delete(c.host.conns, c)
 	delete(c.host.halfOpen, [2]netip.AddrPort{c.local, c.remote})
 	signal(c.readable)
@@ -335,12 +302,11 @@ func (c *tcpConn) receive(s *segment) {
 		}
 		c.peer = s.from
 		c.mss = min(c.mss, s.mss)
-		c.sndWnd = s.wnd
+		c.snd.wnd = s.wnd
 		c.state = stateEstablished
-		if c.retries == 0 {
-			c.sampleRTT(time.Since(c.synSentAt))
+		if c.synSent == 1 {
+			c.snd.rto.sample(time.Since(c.synSentAt), 0, 0)
 		}
-		c.retries = 0
 		c.stopTimer()
 		c.trace(TraceEvent{Kind: EventEstablished})
 		c.send(c.ackSegment())
@@ -354,10 +320,10 @@ func (c *tcpConn) receive(s *segment) {
 			return
 		}
 		c.state = stateEstablished
-		if c.retries == 0 {
-			c.sampleRTT(time.Since(c.synSentAt))
+		if c.synSent == 1 {
+			c.snd.rto.sample(time.Since(c.synSentAt), 0, 0)
 		}
-		c.retries = 0
+		c.snd.retries = 0
 		c.stopTimer()
 		delete(c.host.halfOpen, [2]netip.AddrPort{c.local, c.remote})
 		if l := c.listener; l != nil && !l.closed {
@@ -390,58 +356,22 @@ func (c *tcpConn) receive(s *segment) {
 	if len(s.payload) == 0 && s.flags&flagFIN == 0 {
 		return
 	}
-	if c.localClosed && len(s.payload) > 0 && s.end() > c.rcvNxt {
+	if c.localClosed && len(s.payload) > 0 && s.end() > c.rcv.nxt {
 		// Nobody will read this: like a real stack, answer with a reset.
 		c.send(&segment{flags: flagRST})
 		c.fail(syscall.ECONNRESET)
 		return
 	}
-	c.accept(s)
+	urgent := c.rcv.accept(s, time.Now())
 	signal(c.readable)
-	c.send(c.ackSegment())
+	c.receivedData(urgent)
 	c.maybeDone()
 }
 
 // maybeDone forgets a connection both ends have closed.
 func (c *tcpConn) maybeDone() {
-	if c.localClosed && c.eof && c.finSent && len(c.unacked) == 0 {
+	if c.localClosed && c.rcv.eof && c.snd.finSent && len(c.snd.segs) == 0 {
 		delete(c.host.conns, c)
-	}
-}
-
-// accept adds a segment's data to the receive buffer, in order, keeping
-// what arrives early.
-func (c *tcpConn) accept(s *segment) {
-	if s.seq > c.rcvNxt {
-		i := 0
-		for i < len(c.ooo) && c.ooo[i].seq < s.seq {
-			i++
-		}
-		if i == len(c.ooo) || c.ooo[i].seq != s.seq || c.ooo[i].end() < s.end() {
-			c.ooo = append(c.ooo[:i], append([]*segment{s}, c.ooo[i:]...)...)
-		}
-		return
-	}
-	c.take(s)
-	for len(c.ooo) > 0 && c.ooo[0].seq <= c.rcvNxt {
-		next := c.ooo[0]
-		c.ooo = c.ooo[1:]
-		c.take(next)
-	}
-}
-
-// take appends the part of s beyond rcvNxt; s starts at or before it.
-func (c *tcpConn) take(s *segment) {
-	if s.end() <= c.rcvNxt {
-		return // a duplicate
-	}
-	if skip := c.rcvNxt - s.seq; skip < uint64(len(s.payload)) {
-		c.rcv = append(c.rcv, s.payload[skip:]...)
-		c.rcvNxt += uint64(len(s.payload)) - skip
-	}
-	if s.flags&flagFIN != 0 && !c.eof {
-		c.eof = true
-		c.rcvNxt++
 	}
 }
 
@@ -457,14 +387,14 @@ func (c *tcpConn) Read(p []byte) (int, error) {
 		case c.localClosed:
 			n.mu.Unlock()
 			return 0, opError("read", c.LocalAddr(), c.RemoteAddr(), net.ErrClosed)
-		case len(c.rcv) > 0:
-			k := copy(p, c.rcv)
-			c.rcv = c.rcv[k:]
-			if len(c.rcv) == 0 {
-				c.rcv = nil
+		case len(c.rcv.buf) > 0:
+			k := copy(p, c.rcv.buf)
+			c.rcv.buf = c.rcv.buf[k:]
+			if len(c.rcv.buf) == 0 {
+				c.rcv.buf = nil
 			}
 			// Reopen a window the sender may be waiting on.
-			if c.advertised < c.effMSS() && c.window() >= c.effMSS() && c.err == nil && !n.closed {
+			if c.rcv.advertised < c.effMSS() && c.window() >= c.effMSS() && c.err == nil && !n.closed {
 				c.later(appTime(), func() {
 					if c.state == stateEstablished {
 						c.send(c.ackSegment())
@@ -473,7 +403,7 @@ func (c *tcpConn) Read(p []byte) (int, error) {
 			}
 			n.mu.Unlock()
 			return k, nil
-		case c.eof:
+		case c.rcv.eof:
 			n.mu.Unlock()
 			return 0, io.EOF
 		case c.err != nil:
@@ -512,9 +442,9 @@ func (c *tcpConn) Write(p []byte) (int, error) {
 			n.mu.Unlock()
 			return written, opError("write", c.LocalAddr(), c.RemoteAddr(), err)
 		}
-		if room := n.cfg.SendBuffer - c.buffered(); room > 0 && written < len(p) {
+		if room := n.cfg.SendBuffer - c.snd.buffered(); room > 0 && written < len(p) {
 			k := min(room, len(p)-written)
-			c.sendQ = append(c.sendQ, p[written:written+k]...)
+			c.snd.queue = append(c.snd.queue, p[written:written+k]...)
 			written += k
 			c.later(appTime(), c.output)
 		}
@@ -530,15 +460,6 @@ func (c *tcpConn) Write(p []byte) (int, error) {
 	}
 }
 
-// buffered is what the send buffer holds: unsent and unacknowledged bytes.
-func (c *tcpConn) buffered() int {
-	b := len(c.sendQ)
-	for _, s := range c.unacked {
-		b += len(s.payload)
-	}
-	return b
-}
-
 // Close implements net.Conn: queued data is still delivered, then a FIN.
 func (c *tcpConn) Close() error {
 	n := c.n
@@ -549,7 +470,7 @@ func (c *tcpConn) Close() error {
 	}
 	c.localClosed = true
 	if c.state == stateEstablished && c.err == nil && !n.closed {
-		c.finPending = true
+		c.snd.finPending = true
 		c.later(appTime(), c.output)
 	}
 	signal(c.readable)

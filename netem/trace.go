@@ -46,8 +46,7 @@ type TraceEvent struct {
 	// MSS is what ICMP lowered the connection's MSS to.
 	MSS int
 	// Count is the SYNs, SYN-ACKs or retransmissions left unanswered
-	// (timeouts), the number of a SYN retransmission, or the segments sent
-	// again once a retransmission after a timeout got through.
+	// (timeouts), or the number of a SYN retransmission.
 	Count int
 	// Bytes is a full queue's limit, or a cut fault's byte count.
 	Bytes int64
@@ -70,7 +69,7 @@ const (
 	// EventConnect: a dial sent its first SYN.
 	EventConnect
 	// EventSYNRetransmit: a SYN went unanswered and was sent again (Count
-	// of synRetries).
+	// is the number of the SYN that went unanswered).
 	EventSYNRetransmit
 	// EventConnectTimeout: a dial gave up after Count SYNs.
 	EventConnectTimeout
@@ -91,9 +90,10 @@ const (
 	// EventRetransmit: a data segment was sent again, for Reason
 	// (ReasonTimeout, ReasonDupAcks, ReasonPartialAck).
 	EventRetransmit
-	// EventRetransmitFollowUp: the retransmission after a timeout was
-	// acknowledged, and the Count segments that followed it go out again.
-	EventRetransmitFollowUp
+	// EventMTUProbing: retransmissions have gone unanswered for long
+	// enough that the connection suspects a path MTU black hole, and
+	// lowers its MSS to MSS (Kernel.MTUProbing).
+	EventMTUProbing
 	// EventFragmentationNeeded: ICMP told the sender the next-hop MTU,
 	// and it lowered its MSS.
 	EventFragmentationNeeded
@@ -135,7 +135,7 @@ var eventKindNames = [...]string{
 	EventResetByPeer:         "reset-by-peer",
 	EventDropped:             "dropped",
 	EventRetransmit:          "retransmit",
-	EventRetransmitFollowUp:  "retransmit-follow-up",
+	EventMTUProbing:          "mtu-probing",
 	EventFragmentationNeeded: "fragmentation-needed",
 	EventConnTimeout:         "timeout",
 	EventHandshakeAbandoned:  "handshake-abandoned",
@@ -202,11 +202,16 @@ const (
 	// ReasonTimeout: the retransmission timer expired; the next one is
 	// due after Wait.
 	ReasonTimeout
-	// ReasonDupAcks: three duplicate acknowledgements (fast retransmit).
+	// ReasonDupAcks: three later segments acknowledged by SACK (fast
+	// retransmit).
 	ReasonDupAcks
-	// ReasonPartialAck: a partial acknowledgement in fast recovery
-	// (NewReno).
-	ReasonPartialAck
+	// ReasonReorder: a later segment was acknowledged by SACK and this one
+	// was not within a quarter of the round trip after (RACK).
+	ReasonReorder
+	// ReasonAfterTimeout: not acknowledged when the retransmission timer
+	// expired, so sent again after the first one (the receiver's SACK
+	// blocks spare those it holds).
+	ReasonAfterTimeout
 
 	// Resets (EventReset), besides ReasonNATExpired and ReasonCut.
 
@@ -241,7 +246,8 @@ var reasonNames = [...]string{
 	ReasonBufferFull:   "buffer-full",
 	ReasonTimeout:      "timeout",
 	ReasonDupAcks:      "duplicate-acks",
-	ReasonPartialAck:   "partial-ack",
+	ReasonReorder:      "reorder-window",
+	ReasonAfterTimeout: "after-timeout",
 	ReasonNetworkReset: "network-reset",
 	ReasonMalformed:    "malformed",
 	ReasonNoQuestion:   "no-question",
@@ -370,7 +376,7 @@ func (e TraceEvent) Text() string {
 	case EventConnect:
 		return flow + " connect (SYN)"
 	case EventSYNRetransmit:
-		return fmt.Sprintf("%s retransmit SYN (%d of %d)", flow, e.Count, synRetries)
+		return fmt.Sprintf("%s retransmit SYN (%d)", flow, e.Count)
 	case EventConnectTimeout:
 		return fmt.Sprintf("%s connect timed out: no answer to %d SYNs", flow, e.Count)
 	case EventEstablished:
@@ -393,8 +399,8 @@ func (e TraceEvent) Text() string {
 		return fmt.Sprintf("%s %v dropped on %s: %s", flow, e.Packet, e.Hop, e.Why())
 	case EventRetransmit:
 		return fmt.Sprintf("%s retransmit %v: %s", flow, e.Packet, e.Why())
-	case EventRetransmitFollowUp:
-		return fmt.Sprintf("%s the retransmission got through: sending the %d segments that followed it again", flow, e.Count)
+	case EventMTUProbing:
+		return fmt.Sprintf("%s no answer to retransmissions for %v: suspecting an MTU black hole, MSS lowered to %d", flow, blackholeAfter, e.MSS)
 	case EventFragmentationNeeded:
 		return fmt.Sprintf("%s ICMP fragmentation needed, next-hop MTU %d: MSS lowered to %d", flow, e.MTU, e.MSS)
 	case EventConnTimeout:
@@ -437,6 +443,9 @@ func (e TraceEvent) Why() string {
 	case ReasonMTUBlackhole:
 		return fmt.Sprintf("%d bytes exceed the path MTU %d; ICMP is blocked, the sender is not told", e.Packet.Wire, e.MTU)
 	case ReasonMTUICMP:
+		if e.Kind == EventRetransmit {
+			return "the first one was too big for the path: cut to the MSS ICMP gave"
+		}
 		return fmt.Sprintf("%d bytes exceed the path MTU %d; ICMP tells the sender", e.Packet.Wire, e.MTU)
 	case ReasonNATExpired:
 		if e.Kind == EventReset {
@@ -465,9 +474,11 @@ func (e TraceEvent) Why() string {
 	case ReasonTimeout:
 		return "timeout, next in " + e.Wait.Round(time.Millisecond).String()
 	case ReasonDupAcks:
-		return "three duplicate acknowledgements"
-	case ReasonPartialAck:
-		return "partial acknowledgement"
+		return "three later segments acknowledged (SACK)"
+	case ReasonReorder:
+		return "a later segment acknowledged (SACK), this one overdue"
+	case ReasonAfterTimeout:
+		return "outstanding at the timeout"
 	case ReasonNetworkReset:
 		return "reset by the network"
 	case ReasonMalformed:

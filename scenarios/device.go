@@ -36,6 +36,12 @@ type Device struct {
 	// asks every server of the dns section in order; an empty list is a
 	// device with no DNS configured.
 	DNSServers *[]Addr `yaml:"dns_servers"`
+	// Kernel is the Linux the firmware runs, where its TCP differs
+	// (linux-6.5, the default unless the model says otherwise, or
+	// linux-4.19); MTUProbing turns on tcp_mtu_probing's black-hole
+	// detection.
+	Kernel     Kernel `yaml:"kernel"`
+	MTUProbing bool   `yaml:"mtu_probing"`
 	// Settings are the model's settings as its web UI names them.
 	Settings ast.Node `yaml:"settings"`
 
@@ -108,6 +114,15 @@ func (d *Device) check(l *loader) error {
 	if d.Firmware == "" {
 		d.Firmware = Version(m.DefaultFirmware())
 	}
+	if d.Kernel.name == "" {
+		name := ""
+		if m.Kernel != nil {
+			name = m.Kernel(string(d.Firmware))
+		}
+		if err := d.Kernel.set(name); err != nil {
+			return l.at(d.key("model"), err.Error(), "")
+		}
+	}
 	s := m.Settings(string(d.Firmware))
 	if d.Settings != nil {
 		if err := yaml.NodeToValue(d.Settings, s, yaml.Strict()); err != nil {
@@ -175,6 +190,26 @@ func (d *Device) check(l *loader) error {
 		}
 	}
 	return nil
+}
+
+// describeKernel is what the record's header says of the kernel: nothing
+// for a current Linux with its defaults.
+func (d *Device) describeKernel() string {
+	s := ""
+	if d.Kernel.name != defaultKernel {
+		s += ", kernel " + d.Kernel.name
+	}
+	if d.MTUProbing {
+		s += ", MTU probing"
+	}
+	return s
+}
+
+// netemKernel is the device's TCP as netem models it.
+func (d *Device) netemKernel() netem.Kernel {
+	k := d.Kernel.k
+	k.MTUProbing = d.MTUProbing
+	return k
 }
 
 // addrs returns the device's addresses: IPv4, then IPv6 if it has one.

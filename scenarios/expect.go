@@ -30,8 +30,26 @@ type Expect struct {
 	// DeliveredBy is the latest time, from the start, by which every
 	// accepted message must have arrived.
 	DeliveredBy *Duration `yaml:"delivered_by"`
+	// DeliveryTime bounds, on both sides, the time from each trigger to
+	// the servers' acceptance of the first message accepted after it: a
+	// model that is too fast fails as well as one too slow.
+	DeliveryTime *TimeRange `yaml:"delivery_time"`
 
 	judges []judge
+}
+
+// TimeRange is a span of time with a lower and an upper bound, both
+// included.
+type TimeRange struct {
+	located
+	Min *Duration `yaml:"min" schema:"required"`
+	Max *Duration `yaml:"max" schema:"required"`
+}
+
+// UnmarshalYAML implements goccy/go-yaml's NodeUnmarshaler.
+func (r *TimeRange) UnmarshalYAML(node ast.Node) error {
+	type plain TimeRange
+	return decodeSection(node, (*plain)(r), &r.located)
 }
 
 // judge tells whether a finished run meets one expectation.
@@ -113,5 +131,48 @@ func (e *Expect) check(l *loader, duration Duration) error {
 			return Check{OK: latest <= by.D(), Text: fmt.Sprintf("delivered by %v: the last message arrived at %s", *by, Clock(latest))}
 		})
 	}
+	if r := e.DeliveryTime; r != nil {
+		if r.Min == nil || r.Max == nil {
+			return l.at(r.node, "delivery_time needs both min and max", "delivery_time: {min: 15s, max: 20s}")
+		}
+		if *r.Min > *r.Max {
+			return l.at(r.key("min"), fmt.Sprintf("min %v is more than max %v", *r.Min, *r.Max), "")
+		}
+		if *r.Max > duration {
+			return l.at(r.key("max"), fmt.Sprintf("max %v is longer than the run (%v)", *r.Max, duration), "lengthen duration")
+		}
+		e.judges = append(e.judges, r.judge)
+	}
 	return nil
+}
+
+// judge checks the time from each trigger to the first message accepted
+// after it.
+func (r *TimeRange) judge(res *Result) Check {
+	lo, hi := r.Min.D(), r.Max.D()
+	var parts []string
+	ok := len(res.Scenario.Triggers) > 0
+	for _, tr := range res.Scenario.Triggers {
+		at := res.Start.Add(tr.At.D())
+		var first time.Time
+		for _, m := range res.Captured {
+			if !m.Received.Before(at) && (first.IsZero() || m.Received.Before(first)) {
+				first = m.Received
+			}
+		}
+		if first.IsZero() {
+			ok = false
+			parts = append(parts, fmt.Sprintf("%s at %s: nothing accepted after it", tr.Event, Clock(tr.At.D())))
+			continue
+		}
+		took := first.Sub(at)
+		if took < lo || took > hi {
+			ok = false
+		}
+		parts = append(parts, fmt.Sprintf("%s at %s: accepted after %v", tr.Event, Clock(tr.At.D()), took.Round(time.Millisecond)))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no trigger")
+	}
+	return Check{OK: ok, Text: fmt.Sprintf("delivery time between %v and %v: %s", *r.Min, *r.Max, strings.Join(parts, "; "))}
 }

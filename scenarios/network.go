@@ -13,8 +13,8 @@ import (
 // can be overridden, and faults on a schedule.
 type Network struct {
 	located
-	// Profile names the link: lan, fiber, dsl, 4g-good, 4g-weak, 4g-edge,
-	// satellite.
+	// Profile names the link: lan, fiber, dsl, 4g-good, 4g-weak, 4g-slow,
+	// 4g-edge, satellite.
 	Profile Profile   `yaml:"profile"`
 	RTT     *Duration `yaml:"rtt"`
 	Up      *Rate     `yaml:"up"`
@@ -26,8 +26,11 @@ type Network struct {
 	PathMTU  *int  `yaml:"path_mtu"`
 	PMTUD    PMTUD `yaml:"pmtud"`
 	MSSClamp int   `yaml:"mss_clamp"`
-	// Queue bounds the downlink queue, in bytes.
+	// Queue bounds the downlink queue, in bytes (the profile's buffer
+	// otherwise); Buffer replaces the profile's buffer in both
+	// directions, as time at the rate.
 	Queue          int       `yaml:"queue"`
+	Buffer         *Duration `yaml:"buffer"`
 	BlockedPorts   []Port    `yaml:"blocked_ports"`
 	NATIdleTimeout *Duration `yaml:"nat_idle_timeout"`
 	Faults         []Fault   `yaml:"faults"`
@@ -188,13 +191,18 @@ func (nw *Network) Link() netem.Link {
 	if nw.PathMTU != nil {
 		p.PathMTU = *nw.PathMTU
 	}
+	if nw.Buffer != nil {
+		p.Buffer = nw.Buffer.D()
+	}
 	l := p.Link()
 	if nw.Jitter != nil {
 		l.Up.Jitter, l.Down.Jitter = nw.Jitter.D(), nw.Jitter.D()
 	}
 	l.PMTUD = netem.PMTUD(nw.PMTUD)
 	l.MSSClamp = nw.MSSClamp
-	l.Down.Queue = nw.Queue
+	if nw.Queue > 0 {
+		l.Down.Queue = nw.Queue
+	}
 	for _, port := range nw.BlockedPorts {
 		l.BlockedPorts = append(l.BlockedPorts, uint16(port))
 	}
@@ -222,8 +230,8 @@ func describeLink(profile string, l netem.Link) string {
 	if !l.Up.Loss.IsZero() {
 		parts = append(parts, "loss "+l.Up.Loss.String())
 	}
-	if l.Down.Queue > 0 {
-		parts = append(parts, fmt.Sprintf("downlink queue %d bytes", l.Down.Queue))
+	if l.Up.Queue > 0 || l.Down.Queue > 0 {
+		parts = append(parts, fmt.Sprintf("buffers %d bytes up, %d down", l.Up.Queue, l.Down.Queue))
 	}
 	if len(l.BlockedPorts) > 0 {
 		parts = append(parts, fmt.Sprintf("ports %v blocked", l.BlockedPorts))

@@ -139,7 +139,7 @@ func play(t *testing.T, sc *Scenario, root uint64) *Result {
 		t.Fatalf(format, args...)
 	}
 	link := sc.Network.Link()
-	devHost, err := network.AddHost(netem.HostConfig{Name: hostname, Addrs: sc.Device.addrs(), Link: link, MTU: sc.Device.MTU})
+	devHost, err := network.AddHost(netem.HostConfig{Name: hostname, Addrs: sc.Device.addrs(), Link: link, MTU: sc.Device.MTU, Kernel: sc.Device.netemKernel()})
 	if err != nil {
 		fatal("%s: %v", sc.Path, err)
 	}
@@ -249,7 +249,7 @@ func buildRecord(sc *Scenario, res *Result, link netem.Link, tl *timeline, dev d
 	rec.Header = []field{
 		{Name: "scenario", Value: string(sc.Name)},
 		{Name: "seed", Value: fmt.Sprint(res.Seed)},
-		{Name: "device", Value: fmt.Sprintf("%s, host %s at %s, MTU %d", dev, sc.Device.Hostname, sc.Device.describeAddrs(), sc.Device.MTU)},
+		{Name: "device", Value: fmt.Sprintf("%s, host %s at %s, MTU %d%s", dev, sc.Device.Hostname, sc.Device.describeAddrs(), sc.Device.MTU, sc.Device.describeKernel())},
 		{Name: "network", Value: describeLink(sc.Network.Profile.Name, link)},
 	}
 	for _, f := range link.Faults {

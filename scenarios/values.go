@@ -341,3 +341,46 @@ func (l located) item(name string, i int) ast.Node {
 	}
 	return l.key(name)
 }
+
+// Kernel is the Linux a device runs, by name, where its TCP differs:
+// linux-6.5 (6.5 and later: the first five SYN timeouts are 1 s) or
+// linux-4.19 (before 6.5: doubling from the first).
+type Kernel struct {
+	name string
+	k    netem.Kernel
+}
+
+var kernelNames = names[netem.Kernel]{
+	{"linux-6.5", netem.Kernel{}},
+	{"linux-4.19", netem.Kernel{ExponentialSYN: true}},
+}
+
+// defaultKernel is the kernel of a model that names none.
+const defaultKernel = "linux-6.5"
+
+// UnmarshalYAML implements goccy/go-yaml's NodeUnmarshaler.
+func (k *Kernel) UnmarshalYAML(node ast.Node) error {
+	if err := kernelNames.decode(node, "kernel", kernelNames.listed("kernels")+" (linux-6.5 stands for every Linux from 6.5 on, linux-4.19 for those before)", &k.k); err != nil {
+		return err
+	}
+	k.name = kernelNames.nameOf(k.k)
+	return nil
+}
+
+// set chooses the kernel called name ("" for the default).
+func (k *Kernel) set(name string) error {
+	if name == "" {
+		name = defaultKernel
+	}
+	for _, n := range kernelNames {
+		if n.name == name {
+			k.name, k.k = n.name, n.v
+			return nil
+		}
+	}
+	return fmt.Errorf("the model names an unknown kernel %q", name)
+}
+
+func (Kernel) jsonSchema() map[string]any { return kernelNames.schema() }
+
+func (k Kernel) String() string { return k.name }

@@ -38,6 +38,10 @@ type Model struct {
 	// Installer says how an installer following a provider's guide sets
 	// the device up, for the release gate's matrix.
 	Installer func(Provider) Setup
+	// Kernel names the kernel a firmware runs, as a scenario's
+	// device.kernel does ("linux-4.19"); nil, or "", for the loader's
+	// default (a current Linux).
+	Kernel func(firmware string) string
 }
 
 var (

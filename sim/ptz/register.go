@@ -29,7 +29,19 @@ func init() {
 			return running{c}, nil
 		},
 		Installer: installer,
+		Kernel:    kernel,
 	})
+}
+
+// kernel is the Linux each firmware runs. Nothing in the installer guides
+// says; it is a choice: 4.1.8 ships a TLS library that stops at TLS 1.0,
+// the mark of an old board support package, so it gets a kernel from
+// before 6.5 (doubling SYN timeouts); 5.2.0 a current one.
+func kernel(firmware string) string {
+	if firmware == "4.1.8" {
+		return "linux-4.19"
+	}
+	return ""
 }
 
 // Interface says what the TCP/IP page sets: the MTU always, the DNS
