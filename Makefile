@@ -73,9 +73,10 @@ demo: runner
 	@cd scenarios && ../$(RUNNER) -test.run '^TestDemo$$' -demo
 
 ## replay: one scenario, any path: make replay SCENARIO=path/to/file.yaml [SEED=n]
+## [PCAP=run.pcapng: also write its packets, TLS secrets included, for Wireshark]
 replay: runner
-	@if [ -z "$(SCENARIO)" ]; then echo "usage: make replay SCENARIO=path/to/file.yaml [SEED=n]"; exit 2; fi
-	@cd scenarios && ../$(RUNNER) -test.run '^TestReplay$$' -scenario "$(abspath $(SCENARIO))" $(if $(SEED),-seed $(SEED))
+	@if [ -z "$(SCENARIO)" ]; then echo "usage: make replay SCENARIO=path/to/file.yaml [SEED=n] [PCAP=run.pcapng]"; exit 2; fi
+	@cd scenarios && ../$(RUNNER) -test.run '^TestReplay$$' -scenario "$(abspath $(SCENARIO))" $(if $(SEED),-seed $(SEED)) $(if $(PCAP),-pcap "$(abspath $(PCAP))")
 
 ## golden: rewrite the golden records, the matrix's and the JSON Schema from the
 ## current code (review the diff before committing; CI never runs this)

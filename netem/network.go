@@ -22,6 +22,9 @@ type Config struct {
 	// bound the bytes in flight.
 	SendBuffer    int
 	ReceiveBuffer int
+	// Tap, when set, is told of every packet crossing a host's link, for a
+	// packet capture (see Tap).
+	Tap Tap
 }
 
 // Network is an emulated IP network: hosts, each with an access link, and the

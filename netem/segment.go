@@ -101,6 +101,10 @@ func (n *Network) dropped(host *Host, h *hop, s *segment, e TraceEvent) {
 		e.Hop = h.name
 	}
 	n.record(host, e)
+	if h != nil {
+		e.At, e.Host = time.Now(), host.name
+		n.tapped(h, s, e.At, &e)
+	}
 }
 
 // forward moves a packet across hop i of its path, or delivers it after
@@ -127,6 +131,7 @@ func (n *Network) forward(s *segment, i int, at time.Time) {
 	if n.admit(h, s, at) {
 		return
 	}
+	n.tapped(h, s, at, nil)
 	if s.flags&flagFIN != 0 {
 		if f, ok := n.activeFault(h.link, FaultSlowClose, at); ok {
 			next = next.Add(f.Delay)

@@ -155,7 +155,12 @@ func checkCell(t *testing.T, c Cell) {
 		record = append(record, "\n## why each attempt failed\n"+strings.Join(why, "\n")+"\n"...)
 	}
 	os.WriteFile(base+".record", record, 0o644)
-	t.Errorf("%v\nThe cell, its golden record and this run's are in build/gate/%s.{yaml,golden,record}; replay it with make replay SCENARIO=build/gate/%s.yaml.",
+	// And what the network carried, for Wireshark: played again, since a
+	// capture costs memory every passing cell would pay for.
+	if err := writeCaptureFile(Run(t, sc, Options{Capture: true}), base+".pcapng"); err != nil {
+		t.Log(err)
+	}
+	t.Errorf("%v\nThe cell, its golden record, this run's and its packets are in build/gate/%s.{yaml,golden,record,pcapng}; replay it with make replay SCENARIO=build/gate/%s.yaml.",
 		err, c.Name(), c.Name())
 }
 

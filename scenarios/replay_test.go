@@ -23,6 +23,7 @@ var (
 	demoFlag   = flag.Bool("demo", false, "play the whole library and print a summary table (make demo)")
 	replayFlag = flag.String("scenario", "", "play one scenario `file` and print its report (make replay)")
 	seedFlag   = flag.String("seed", "", "with -scenario: play with this seed instead of the file's")
+	pcapFlag   = flag.String("pcap", "", "with -scenario: write the run's packets to this pcapng `file` (it holds the scenario's credentials)")
 )
 
 // TestDemo plays the library and prints one row per scenario.
@@ -90,7 +91,15 @@ func TestReplay(t *testing.T) {
 		}
 		opts.Seed = &s
 	}
+	opts.Capture = *pcapFlag != ""
 	res := Run(t, sc, opts)
+	if *pcapFlag != "" {
+		if err := writeCaptureFile(res, *pcapFlag); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("capture: %s (%d packets). It holds the scenario's credentials: the AUTH exchanges, with the TLS secrets that decrypt them. Keep it where the passwords may be.\n\n",
+			*pcapFlag, len(res.recording.packets))
+	}
 	os.Stdout.Write(res.Record)
 	if why := Explain(res); len(why) > 0 {
 		fmt.Println("\n## why each attempt failed")

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"slices"
@@ -25,6 +26,9 @@ import (
 type Options struct {
 	// Seed, when set, replaces the scenario's own seed.
 	Seed *uint64
+	// Capture keeps every packet and the TLS secrets, for
+	// Result.WriteCapture. It changes nothing in the run or its record.
+	Capture bool
 }
 
 // Result is a finished run.
@@ -55,6 +59,8 @@ type Result struct {
 	// Checks are the scenario's expectations, judged (the golden record is
 	// compared separately).
 	Checks []Check
+
+	recording *recording // with Options.Capture
 }
 
 // Failed returns the checks the run did not meet.
@@ -113,18 +119,26 @@ func Run(t *testing.T, sc *Scenario, opts Options) *Result {
 	var res *Result
 	synctest.Test(t, func(t *testing.T) {
 		cryptotest.SetGlobalRandom(t, seed.Derive(root, "crypto"))
-		res = play(t, sc, root)
+		res = play(t, sc, root, opts)
 	})
 	return res
 }
 
 // play runs inside the bubble.
-func play(t *testing.T, sc *Scenario, root uint64) *Result {
+func play(t *testing.T, sc *Scenario, root uint64, opts Options) *Result {
 	start := time.Now()
 	tl := &timeline{start: start, seq: map[string]int{}}
 	hostname := string(sc.Device.Hostname)
 
-	network := netem.New(netem.Config{Seed: seed.Derive(root, "network")})
+	netcfg := netem.Config{Seed: seed.Derive(root, "network")}
+	var rec *recording
+	var keyLog io.Writer
+	if opts.Capture {
+		rec = &recording{interfaces: sc.hostNames()}
+		netcfg.Tap = func(c netem.Crossing) { rec.packets = append(rec.packets, c) }
+		keyLog = &rec.keyLog
+	}
+	network := netem.New(netcfg)
 	var servers []*runningServer
 	// fatal ends a run that cannot be set up (the loader refuses what it
 	// knows the network would; this is the rest). It stops what was
@@ -151,7 +165,7 @@ func play(t *testing.T, sc *Scenario, root uint64) *Result {
 	hosts := alert.Hosts{}
 	for i := range sc.Servers {
 		spec := &sc.Servers[i]
-		s, err := startServer(network, ca, spec)
+		s, err := startServer(network, ca, spec, keyLog)
 		if err != nil {
 			fatal("%s: server %s: %v", sc.Path, spec.Host, err)
 		}
@@ -202,7 +216,7 @@ func play(t *testing.T, sc *Scenario, root uint64) *Result {
 	}
 	network.Close()
 
-	res := &Result{Scenario: sc, Seed: root, Trace: network.Trace(), Start: start}
+	res := &Result{Scenario: sc, Seed: root, Trace: network.Trace(), Start: start, recording: rec}
 	res.Record = buildRecord(sc, res, link, tl, dev, servers).Render()
 	for _, j := range sc.Expect.judges {
 		res.Checks = append(res.Checks, j(res))

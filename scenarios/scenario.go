@@ -90,6 +90,21 @@ func (sc *Scenario) check(l *loader) error {
 	return sc.Expect.check(l, sc.Duration)
 }
 
+// hostNames returns the names of the network's hosts: the device, the mail
+// servers, the DNS servers, in that order.
+func (sc *Scenario) hostNames() []string {
+	names := []string{string(sc.Device.Hostname)}
+	for _, s := range sc.Servers {
+		names = append(names, string(s.Host))
+	}
+	if sc.DNS != nil {
+		for _, s := range sc.DNS.Servers {
+			names = append(names, string(s.Name))
+		}
+	}
+	return names
+}
+
 // checkHostNames refuses two hosts of the network by one name: the
 // device, the mail servers and the DNS servers each become a host the
 // trace and the timeline name.

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net/netip"
 	"strings"
 	"time"
@@ -444,7 +445,7 @@ type runningServer struct {
 }
 
 // startServer adds the server's host to the network and serves its ports.
-func startServer(n *netem.Network, ca *fakesmtp.CA, spec *Server) (*runningServer, error) {
+func startServer(n *netem.Network, ca *fakesmtp.CA, spec *Server, keyLog io.Writer) (*runningServer, error) {
 	host, err := n.AddHost(netem.HostConfig{Name: string(spec.Host), Addrs: []netip.Addr{spec.Address.Addr}})
 	if err != nil {
 		return nil, err
@@ -453,6 +454,9 @@ func startServer(n *netem.Network, ca *fakesmtp.CA, spec *Server) (*runningServe
 	if err != nil {
 		return nil, err
 	}
+	// The server's side of every handshake writes its secrets: one place
+	// that sees every session, whatever the device's TLS library.
+	srv.TLSConfig.KeyLogWriter = keyLog
 	listeners := spec.listeners()
 	rs := &runningServer{spec: spec, srv: srv, errc: make(chan error, len(listeners))}
 	for _, ln := range listeners {
