@@ -142,3 +142,57 @@ type RateLimit struct {
 	Messages int
 	Per      time.Duration
 }
+
+// AuthThrottle slows down and then stops password guessing: each failed
+// login waits Delay before its answer, and a client address with Failures
+// failed logins within Per is refused AUTH (Replies.AuthThrottled, then the
+// server hangs up) until the oldest of them is Per old. The zero value
+// throttles nothing.
+type AuthThrottle struct {
+	Failures int
+	Per      time.Duration
+	Delay    time.Duration
+}
+
+// authFailed counts a failed login of a client.
+func (s *Server) authFailed(client string) {
+	if s.AuthThrottle.Failures <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.authFails[client] = append(s.recentAuthFailures(client), time.Now())
+}
+
+// authThrottled reports whether a client has failed too often lately.
+func (s *Server) authThrottled(client string) bool {
+	if s.AuthThrottle.Failures <= 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	recent := s.recentAuthFailures(client)
+	if len(recent) == 0 {
+		delete(s.authFails, client)
+	} else {
+		s.authFails[client] = recent
+	}
+	return len(recent) >= s.AuthThrottle.Failures
+}
+
+// recentAuthFailures returns the client's failures within the window.
+// Called with s.mu held.
+func (s *Server) recentAuthFailures(client string) []time.Time {
+	fails := s.authFails[client]
+	now := time.Now()
+	i := 0
+	for i < len(fails) && now.Sub(fails[i]) >= s.AuthThrottle.Per {
+		i++
+	}
+	// Only the latest Failures matter: the list stays bounded however
+	// many passwords a client tries.
+	if keep := s.AuthThrottle.Failures; len(fails)-i > keep {
+		i = len(fails) - keep
+	}
+	return fails[i:]
+}
