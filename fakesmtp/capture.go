@@ -114,6 +114,11 @@ func (m *Message) Open() (io.ReadCloser, error) {
 	return m.open()
 }
 
+// ParseParts reads the MIME tree of a message as the server does when it
+// stores one; for a store that must read a message again (package
+// emlstore, after a restart).
+func ParseParts(r io.Reader) ([]Part, error) { return parseParts(r) }
+
 // parseParts reads the MIME tree of a message, streaming: a part's body
 // is hashed and measured as it goes by, and only text is kept (bounded by
 // MaxPartText), so a 30 MB attachment costs no more memory than a small one.

@@ -407,7 +407,7 @@ func TestStoreFailureIs4xx(t *testing.T) {
 // errStore's drafts fail to write, with a file system's kind of error.
 type errStore struct{}
 
-func (errStore) Create() (fakesmtp.Draft, error) { return errDraft{}, nil }
+func (errStore) Create(*fakesmtp.Message) (fakesmtp.Draft, error) { return errDraft{}, nil }
 
 type errDraft struct{}
 

@@ -455,8 +455,19 @@ func (ss *session) Data(r io.Reader) error {
 	if store == nil {
 		store = memoryStore{}
 	}
-	draft, err := store.Create()
+	m := &Message{
+		Received:      time.Now(),
+		From:          ss.from,
+		To:            slices.Clone(ss.to),
+		AuthMechanism: ss.mech,
+	}
+	if ss.account != nil {
+		m.AuthUser = ss.account.Username
+	}
+	s.describe(ss.sess, m)
+	draft, err := store.Create(m)
 	if err != nil {
+		io.Copy(io.Discard, r)
 		return s.storeFailed(ss.sess, err)
 	}
 	size, err := io.Copy(draft, r)
@@ -493,17 +504,7 @@ func (ss *session) Data(r io.Reader) error {
 		draft.Discard()
 		return s.replies().SenderNotOwned
 	}
-	m := &Message{
-		Received:      time.Now(),
-		From:          ss.from,
-		To:            slices.Clone(ss.to),
-		Size:          size,
-		AuthMechanism: ss.mech,
-	}
-	if ss.account != nil {
-		m.AuthUser = ss.account.Username
-	}
-	s.describe(ss.sess, m)
+	m.Received, m.Size = time.Now(), size
 	rc, err := draft.Open()
 	if err != nil {
 		draft.Discard()

@@ -17,8 +17,10 @@ import (
 //
 // A Store is called from every session's goroutine at once.
 type Store interface {
-	// Create starts a message.
-	Create() (Draft, error)
+	// Create starts a message. m has its envelope (From, To) and the
+	// session's details (Helo, Remote, TLS, AuthUser) already: a store on
+	// disk writes them first, as trace fields, and the data after them.
+	Create(m *Message) (Draft, error)
 }
 
 // Draft is one message being received.
@@ -41,7 +43,7 @@ type Draft interface {
 // memoryStore keeps each message's bytes in Message.Raw.
 type memoryStore struct{}
 
-func (memoryStore) Create() (Draft, error) { return &memoryDraft{}, nil }
+func (memoryStore) Create(*Message) (Draft, error) { return &memoryDraft{}, nil }
 
 type memoryDraft struct{ buf bytes.Buffer }
 

@@ -1,0 +1,728 @@
+// Package emlstore keeps the messages of a fake SMTP server on disk, one
+// .eml file each, for `alertsim serve`: what a bench tester opens in a mail
+// client, greps, or keeps as evidence, and what the bench page lists after
+// a restart.
+//
+// Nothing is lost: a message is written under a temporary name, fsync'd,
+// renamed into place and its directory fsync'd before the server may answer
+// 250 (fakesmtp.Store); a failure on the way is returned, so that the
+// server answers 4xx and the device sends again. The directory is locked,
+// so that two processes never share it, and what a crash leaves behind
+// (temporary files) is removed when the store opens. Limits on count, age
+// and bytes evict the oldest messages first, each eviction reported.
+//
+// Each .eml begins with the envelope, as a final delivery agent records it:
+// Return-Path (RFC 5321 section 4.4) for the sender, then one Delivered-To
+// field per recipient, the field Postfix's and qmail's local delivery
+// write and mail clients, procmail and mailbox tools read, so that a Bcc
+// recipient, which no header of the message names, leaves a trace. A
+// Received field follows, then the message exactly as it came.
+//
+// Beside each NAME.eml, NAME.json caches what the server parsed (MIME
+// tree, TLS, AUTH) and, once the session has ended, its transcript. The
+// .eml is the record: a missing or damaged .json is rebuilt from it.
+package emlstore
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"alertsim/fakesmtp"
+)
+
+// Limits bound what the store keeps; each zero field is no bound. When a
+// new message takes the store past one, the oldest messages go first.
+type Limits struct {
+	// Messages is the most messages kept.
+	Messages int
+	// Age is how long a message is kept.
+	Age time.Duration
+	// Bytes is the most bytes of .eml files kept.
+	Bytes int64
+}
+
+// Store is a directory of .eml files. It implements fakesmtp.Store.
+type Store struct {
+	dir    string
+	domain string
+	limits Limits
+	lock   *os.File
+
+	// OnEvict, if set, is told of each message the limits let go, and why.
+	OnEvict func(e Entry, reason string)
+
+	mu      sync.Mutex
+	entries []*Entry // in order of reception
+	bytes   int64
+	changed chan struct{} // closed and replaced on every change
+	closed  bool
+	done    chan struct{}
+	wg      sync.WaitGroup
+}
+
+// Entry is one stored message, as the list shows it.
+type Entry struct {
+	// Key names the message: its file is Key + ".eml".
+	Key      string
+	Received time.Time
+	// From and To are the envelope.
+	From    string
+	To      []string
+	Subject string
+	// Size is the .eml file's size.
+	Size        int64
+	Attachments int
+	// Remote is the client's address; TLS its TLS version, if any;
+	// AuthUser who logged in.
+	Remote   string
+	TLS      string
+	AuthUser string
+}
+
+// Detail is everything known of a stored message.
+type Detail struct {
+	Entry
+	Message *fakesmtp.Message
+	// Session is the session that delivered it, once that session has
+	// ended (see AttachSession).
+	Session *fakesmtp.Session
+}
+
+// sidecar is NAME.json.
+type sidecar struct {
+	Message   *fakesmtp.Message
+	Session   *fakesmtp.Session `json:",omitempty"`
+	Offset    int64             // where the message's own bytes begin in the .eml
+	EMLSize   int64
+	Subject   string
+	Version   int
+	Truncated bool `json:",omitempty"`
+}
+
+const sidecarVersion = 1
+
+// ErrLocked is returned by Open when another process uses the directory.
+var ErrLocked = errors.New("emlstore: the directory is in use by another process")
+
+// Open opens (creating it if need be) a store in dir, with domain as the
+// "by" name of its Received fields. It locks the directory, removes what a
+// crash left, reads the messages already there and evicts those beyond
+// the limits.
+func Open(dir, domain string, limits Limits) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		pid, _ := io.ReadAll(io.LimitReader(lock, 32))
+		lock.Close()
+		return nil, fmt.Errorf("%w: %s (process %s holds %s)", ErrLocked, dir, strings.TrimSpace(string(pid)), filepath.Join(dir, ".lock"))
+	}
+	lock.Truncate(0)
+	lock.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	s := &Store{dir: dir, domain: domain, limits: limits, lock: lock, changed: make(chan struct{}), done: make(chan struct{})}
+	if err := s.load(); err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Start begins evicting by age in the background (every minute, or the
+// age limit if shorter); Close stops it.
+func (s *Store) Start() {
+	if s.limits.Age <= 0 {
+		return
+	}
+	every := min(time.Minute, s.limits.Age)
+	s.wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				s.evict()
+			case <-s.done:
+				return
+			}
+		}
+	})
+}
+
+// Close releases the directory.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	close(s.changed)
+	s.mu.Unlock()
+	s.wg.Wait()
+	return s.lock.Close()
+}
+
+// Dir is the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// load cleans the directory after a crash and reads its messages.
+func (s *Store) load() error {
+	names, err := os.ReadDir(s.dir)
+	if err != nil {
+		return err
+	}
+	emls := map[string]bool{}
+	for _, n := range names {
+		if k, ok := strings.CutSuffix(n.Name(), ".eml"); ok && !strings.HasPrefix(n.Name(), ".") {
+			emls[k] = true
+		}
+	}
+	for _, n := range names {
+		name := n.Name()
+		switch {
+		case strings.HasPrefix(name, ".incoming-"):
+			// A message whose 250 was never sent: the client still has
+			// it.
+			os.Remove(filepath.Join(s.dir, name))
+		case strings.HasSuffix(name, ".json") && !emls[strings.TrimSuffix(name, ".json")]:
+			os.Remove(filepath.Join(s.dir, name))
+		}
+	}
+	keys := make([]string, 0, len(emls))
+	for k := range emls {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		sc, err := s.readSidecar(k)
+		if err != nil {
+			if sc, err = s.rebuild(k); err != nil {
+				// Not ours, or unreadable: leave the file alone.
+				continue
+			}
+		}
+		e := entryOf(k, sc)
+		s.entries = append(s.entries, e)
+		s.bytes += e.Size
+	}
+	slices.SortStableFunc(s.entries, func(a, b *Entry) int { return a.Received.Compare(b.Received) })
+	s.evict()
+	return nil
+}
+
+func (s *Store) path(key, ext string) string { return filepath.Join(s.dir, key+ext) }
+
+func (s *Store) readSidecar(key string) (*sidecar, error) {
+	b, err := os.ReadFile(s.path(key, ".json"))
+	if err != nil {
+		return nil, err
+	}
+	var sc sidecar
+	if err := json.Unmarshal(b, &sc); err != nil || sc.Version != sidecarVersion || sc.Message == nil {
+		return nil, fmt.Errorf("emlstore: %s.json: not a sidecar of this version", key)
+	}
+	return &sc, nil
+}
+
+// rebuild reads a message's envelope and MIME tree back from its .eml,
+// for a sidecar lost in a crash or a file copied in by hand.
+func (s *Store) rebuild(key string) (*sidecar, error) {
+	f, err := os.Open(s.path(key, ".eml"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	m := &fakesmtp.Message{StoreKey: key, Received: keyTime(key, info.ModTime())}
+	br := bufio.NewReader(f)
+	offset := int64(0)
+	// The trace fields this store writes, then the message.
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return nil, err
+		}
+		name, value, _ := strings.Cut(strings.TrimRight(line, "\r\n"), ":")
+		value = strings.TrimSpace(value)
+		switch {
+		case name == "Return-Path":
+			m.From = strings.Trim(value, "<>")
+		case name == "Delivered-To":
+			m.To = append(m.To, value)
+		case name == "Received":
+			// "from HELO ([IP])", folded over two more lines.
+			if f := strings.Fields(value); len(f) >= 3 && f[0] == "from" {
+				m.Helo = f[1]
+				m.Remote = strings.Trim(f[2], "()[]")
+			}
+			for range 2 {
+				l, _ := br.ReadString('\n')
+				offset += int64(len(l))
+			}
+		default:
+			goto body
+		}
+		offset += int64(len(line))
+	}
+body:
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return nil, err
+	}
+	parts, err := fakesmtp.ParseParts(f)
+	m.Parts = parts
+	if err != nil {
+		m.ParseError = err.Error()
+	}
+	m.Size = info.Size() - offset
+	sc := &sidecar{Message: m, Offset: offset, EMLSize: info.Size(), Subject: subjectOf(m), Version: sidecarVersion}
+	s.writeSidecar(key, sc)
+	return sc, nil
+}
+
+func entryOf(key string, sc *sidecar) *Entry {
+	m := sc.Message
+	e := &Entry{Key: key, Received: m.Received, From: m.From, To: m.To, Subject: sc.Subject, Size: sc.EMLSize, Attachments: len(m.Attachments()), Remote: m.Remote, AuthUser: m.AuthUser}
+	if m.TLS != nil {
+		e.TLS = m.TLS.Version
+	}
+	return e
+}
+
+// subjectOf is the message's Subject, decoded (RFC 2047).
+func subjectOf(m *fakesmtp.Message) string {
+	if len(m.Parts) == 0 {
+		return ""
+	}
+	return headerValue(m.Parts[0].Header, "Subject")
+}
+
+// writeSidecar writes NAME.json, not synced: it is a cache of the .eml.
+func (s *Store) writeSidecar(key string, sc *sidecar) error {
+	b, err := json.Marshal(sc)
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(s.dir, ".incoming-"+key+".json")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, s.path(key, ".json"))
+}
+
+// keyTime is the time a key was made at, or def.
+func keyTime(key string, def time.Time) time.Time {
+	stamp, _, _ := strings.Cut(key, "-")
+	if t, err := time.Parse("20060102T150405.000000Z", stamp); err == nil {
+		return t
+	}
+	return def
+}
+
+// newKey names a message by its time of arrival, with 48 random bits so
+// that names never meet even across processes and clock steps.
+func newKey(t time.Time) string {
+	var r [6]byte
+	rand.Read(r[:])
+	return t.UTC().Format("20060102T150405.000000Z") + "-" + hex.EncodeToString(r[:])
+}
+
+// Create implements fakesmtp.Store: the envelope and trace fields are
+// written at once, the data as it arrives, into a temporary file of the
+// directory, which Commit renames.
+func (s *Store) Create(m *fakesmtp.Message) (fakesmtp.Draft, error) {
+	key := newKey(time.Now())
+	f, err := os.OpenFile(filepath.Join(s.dir, ".incoming-"+key+".eml"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	d := &draft{s: s, key: key, f: f, w: bufio.NewWriterSize(f, 64<<10)}
+	hdr := traceFields(s.domain, key, m)
+	d.offset = int64(len(hdr))
+	if _, err := d.w.WriteString(hdr); err != nil {
+		d.Discard()
+		return nil, err
+	}
+	return d, nil
+}
+
+// traceFields are the fields written before the message: its envelope and
+// a Received field (RFC 5321 section 4.4; the protocol names are RFC
+// 3848's). Every value comes from a checked source: addresses without
+// spaces or controls (fakesmtp refuses them), an EHLO name of RFC 5321's
+// syntax, the server's own names.
+func traceFields(domain, key string, m *fakesmtp.Message) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Return-Path: <%s>\r\n", m.From)
+	for _, to := range m.To {
+		fmt.Fprintf(&b, "Delivered-To: %s\r\n", to)
+	}
+	with := "ESMTP"
+	if m.TLS != nil {
+		with += "S"
+	}
+	if m.AuthUser != "" {
+		with += "A"
+	}
+	ip := m.Remote
+	if h, _, err := net.SplitHostPort(m.Remote); err == nil {
+		ip = h
+	}
+	helo := m.Helo
+	if helo == "" {
+		helo = "unknown"
+	}
+	fmt.Fprintf(&b, "Received: from %s ([%s])\r\n\tby %s (alertsim) with %s id %s;\r\n\t%s\r\n",
+		helo, ip, domain, with, key, m.Received.Format(time.RFC1123Z))
+	return b.String()
+}
+
+type draft struct {
+	s      *Store
+	key    string
+	f      *os.File
+	w      *bufio.Writer
+	offset int64
+}
+
+func (d *draft) Write(p []byte) (int, error) { return d.w.Write(p) }
+
+func (d *draft) Open() (io.ReadCloser, error) {
+	if err := d.w.Flush(); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(d.f.Name())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Seek(d.offset, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// Commit makes the message durable: data flushed and fsync'd, the
+// sidecar written, the file renamed into place and the directory fsync'd.
+// Only then may the server answer 250.
+func (d *draft) Commit(m *fakesmtp.Message) error {
+	s := d.s
+	err := d.w.Flush()
+	if err == nil {
+		err = d.f.Sync()
+	}
+	info, serr := d.f.Stat()
+	if err == nil {
+		err = serr
+	}
+	if cerr := d.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(d.f.Name())
+		return err
+	}
+	m.StoreKey = d.key
+	sc := &sidecar{Message: m, Offset: d.offset, EMLSize: info.Size(), Subject: subjectOf(m), Version: sidecarVersion}
+	// The sidecar first: a crash between the two renames leaves a .json
+	// without its .eml, which Open removes; never an .eml announced as
+	// stored without its data.
+	if err := s.writeSidecar(d.key, sc); err != nil {
+		os.Remove(d.f.Name())
+		return err
+	}
+	if err := os.Rename(d.f.Name(), s.path(d.key, ".eml")); err != nil {
+		os.Remove(d.f.Name())
+		os.Remove(s.path(d.key, ".json"))
+		return err
+	}
+	if err := syncDir(s.dir); err != nil {
+		return err
+	}
+	s.setOpener(m, d.key, d.offset)
+	s.add(entryOf(d.key, sc))
+	return nil
+}
+
+func (d *draft) Discard() {
+	d.f.Close()
+	os.Remove(d.f.Name())
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// setOpener lets m read its data back from the .eml.
+func (s *Store) setOpener(m *fakesmtp.Message, key string, offset int64) {
+	m.SetOpener(func() (io.ReadCloser, error) {
+		f, err := os.Open(s.path(key, ".eml"))
+		if err != nil {
+			return nil, err
+		}
+		if _, err := f.Seek(offset, io.SeekStart); err != nil {
+			f.Close()
+			return nil, err
+		}
+		return f, nil
+	})
+}
+
+func (s *Store) add(e *Entry) {
+	s.mu.Lock()
+	s.entries = append(s.entries, e)
+	s.bytes += e.Size
+	s.notify()
+	s.mu.Unlock()
+	s.evict()
+}
+
+// notify wakes whoever waits for a change. Called with s.mu held.
+func (s *Store) notify() {
+	if !s.closed {
+		close(s.changed)
+		s.changed = make(chan struct{})
+	}
+}
+
+// Changed returns a channel closed at the next change (a message stored,
+// deleted or evicted), or when the store closes.
+func (s *Store) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+// evict lets the oldest messages go until the store is within its limits.
+func (s *Store) evict() {
+	type gone struct {
+		e      *Entry
+		reason string
+	}
+	var evicted []gone
+	s.mu.Lock()
+	for len(s.entries) > 0 {
+		oldest := s.entries[0]
+		var reason string
+		switch l := s.limits; {
+		case l.Messages > 0 && len(s.entries) > l.Messages:
+			reason = fmt.Sprintf("more than %d messages", l.Messages)
+		case l.Bytes > 0 && s.bytes > l.Bytes:
+			reason = fmt.Sprintf("more than %d bytes", l.Bytes)
+		case l.Age > 0 && time.Since(oldest.Received) > l.Age:
+			reason = fmt.Sprintf("older than %v", l.Age)
+		}
+		if reason == "" {
+			break
+		}
+		s.entries = s.entries[1:]
+		s.bytes -= oldest.Size
+		evicted = append(evicted, gone{oldest, reason})
+	}
+	if len(evicted) > 0 {
+		s.notify()
+	}
+	s.mu.Unlock()
+	for _, g := range evicted {
+		s.removeFiles(g.e.Key)
+		if s.OnEvict != nil {
+			s.OnEvict(*g.e, g.reason)
+		}
+	}
+}
+
+func (s *Store) removeFiles(key string) {
+	os.Remove(s.path(key, ".eml"))
+	os.Remove(s.path(key, ".json"))
+}
+
+// List returns the messages whose envelope or subject contain query (any
+// case; every message for ""), newest first, and how many match in all;
+// offset and limit page through them (limit 0: all).
+func (s *Store) List(query string, offset, limit int) ([]Entry, int) {
+	q := strings.ToLower(strings.TrimSpace(query))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Entry
+	total := 0
+	for i := len(s.entries) - 1; i >= 0; i-- {
+		e := s.entries[i]
+		if q != "" && !e.matches(q) {
+			continue
+		}
+		total++
+		if total > offset && (limit <= 0 || len(out) < limit) {
+			out = append(out, *e)
+		}
+	}
+	return out, total
+}
+
+func (e *Entry) matches(q string) bool {
+	for _, f := range append([]string{e.From, e.Subject, e.Remote, e.AuthUser}, e.To...) {
+		if strings.Contains(strings.ToLower(f), q) {
+			return true
+		}
+	}
+	return false
+}
+
+// Count returns how many messages the store holds.
+func (s *Store) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.entries)
+}
+
+// ErrNotFound is returned for a key the store does not hold.
+var ErrNotFound = errors.New("emlstore: no such message")
+
+func (s *Store) entry(key string) (*Entry, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := slices.IndexFunc(s.entries, func(e *Entry) bool { return e.Key == key })
+	if i < 0 {
+		return nil, false
+	}
+	return s.entries[i], true
+}
+
+// Get returns everything known of a message.
+func (s *Store) Get(key string) (*Detail, error) {
+	e, ok := s.entry(key)
+	if !ok {
+		return nil, ErrNotFound
+	}
+	sc, err := s.readSidecar(key)
+	if err != nil {
+		if sc, err = s.rebuild(key); err != nil {
+			return nil, err
+		}
+	}
+	s.setOpener(sc.Message, key, sc.Offset)
+	return &Detail{Entry: *e, Message: sc.Message, Session: sc.Session}, nil
+}
+
+// OpenEML opens a message's .eml file, trace fields and all.
+func (s *Store) OpenEML(key string) (*os.File, error) {
+	if _, ok := s.entry(key); !ok {
+		return nil, ErrNotFound
+	}
+	return os.Open(s.path(key, ".eml"))
+}
+
+// Path is where a message's .eml file is.
+func (s *Store) Path(key string) string { return s.path(key, ".eml") }
+
+// AttachSession keeps the session that delivered messages with each of
+// them, once it has ended; the transcript is the server's, credentials
+// already redacted.
+func (s *Store) AttachSession(sess fakesmtp.Session) {
+	for _, key := range sess.StoreKeys {
+		if _, ok := s.entry(key); !ok {
+			continue
+		}
+		sc, err := s.readSidecar(key)
+		if err != nil {
+			continue
+		}
+		sc.Session = &sess
+		s.writeSidecar(key, sc)
+	}
+}
+
+// Delete removes a message.
+func (s *Store) Delete(key string) error {
+	s.mu.Lock()
+	i := slices.IndexFunc(s.entries, func(e *Entry) bool { return e.Key == key })
+	if i < 0 {
+		s.mu.Unlock()
+		return ErrNotFound
+	}
+	s.bytes -= s.entries[i].Size
+	s.entries = slices.Delete(s.entries, i, i+1)
+	s.notify()
+	s.mu.Unlock()
+	s.removeFiles(key)
+	return nil
+}
+
+// DeleteAll removes every message and returns how many there were.
+func (s *Store) DeleteAll() int {
+	s.mu.Lock()
+	all := s.entries
+	s.entries, s.bytes = nil, 0
+	s.notify()
+	s.mu.Unlock()
+	for _, e := range all {
+		s.removeFiles(e.Key)
+	}
+	return len(all)
+}
+
+// headerValue returns a field of a header block, unfolded and decoded.
+func headerValue(block, name string) string {
+	r := bufio.NewReader(strings.NewReader(block))
+	var value bytes.Buffer
+	in := false
+	for {
+		line, err := r.ReadString('\n')
+		l := strings.TrimRight(line, "\r\n")
+		switch {
+		case in && (strings.HasPrefix(l, " ") || strings.HasPrefix(l, "\t")):
+			value.WriteString(" " + strings.TrimSpace(l))
+		case in:
+			return decodeWords(value.String())
+		default:
+			if n, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(strings.TrimSpace(n), name) {
+				in = true
+				value.WriteString(strings.TrimSpace(v))
+			}
+		}
+		if err != nil {
+			if in {
+				return decodeWords(value.String())
+			}
+			return ""
+		}
+	}
+}
+
+// decodeWords decodes RFC 2047 encoded words, leaving the text as it is
+// where it cannot.
+func decodeWords(s string) string {
+	d := mime.WordDecoder{}
+	if out, err := d.DecodeHeader(s); err == nil {
+		return out
+	}
+	return s
+}
