@@ -273,7 +273,11 @@ func (c *sessionConn) answerStartTLS(ph *phaseConn) {
 	// command, as go-smtp's own upgrade did.
 	if err := c.handshake(); err != nil {
 		// go-smtp's way: the session goes on in plain text.
-		// The reply says it in the transcript; the event says why.
+		// The reply says it in the transcript; the event and the session
+		// say why.
+		c.s.mu.Lock()
+		c.sess.TLSError = err.Error()
+		c.s.mu.Unlock()
 		c.s.emit(c.sess, Event{Kind: EventTLSFailed, Reason: err.Error()})
 		c.reply(replyHandshakeFail)
 		return

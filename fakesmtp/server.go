@@ -364,6 +364,16 @@ func (s *Server) describe(sess *Session, m *Message) {
 	}
 }
 
+// ForgetSessions lets go of every finished session, for a bench page's
+// "clear", and returns how many there were.
+func (s *Server) ForgetSessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.sessions)
+	s.sessions = slices.DeleteFunc(s.sessions, func(x *Session) bool { return !x.Ended.IsZero() })
+	return n - len(s.sessions)
+}
+
 // store keeps a stored message's metadata; the caller answers 250 only
 // after it returns.
 func (s *Server) store(sess *Session, m *Message) {

@@ -24,8 +24,10 @@ type Session struct {
 	Started time.Time
 	// Helo is the name the client gave in its last EHLO or HELO.
 	Helo string
-	// TLS is set once a handshake has succeeded.
-	TLS *TLSInfo
+	// TLS is set once a handshake has succeeded; TLSError says why the
+	// last one failed.
+	TLS      *TLSInfo
+	TLSError string
 	// AuthMechanism and AuthUser are set by a successful AUTH.
 	AuthMechanism string
 	AuthUser      string
@@ -211,6 +213,9 @@ func (s *Server) serveSession(sess *Session, sc *sessionConn) {
 // tlsFailed records a failed handshake.
 func (s *Server) tlsFailed(sess *Session, sc *sessionConn, err error) {
 	s.note(sess, "TLS handshake failed: %v", err)
+	s.mu.Lock()
+	sess.TLSError = err.Error()
+	s.mu.Unlock()
 	reason := "TLS handshake failed: " + err.Error()
 	sc.ended(reason)
 	s.emit(sess, Event{Kind: EventTLSFailed, Reason: err.Error()})
