@@ -72,6 +72,12 @@ func (l *Logger) Event(server string, e fakesmtp.Event) {
 		if n := len(m.Attachments()); n > 0 {
 			f = append(f, Field{"attachments", strconv.Itoa(n)})
 		}
+		if m.TLS != nil {
+			f = append(f, Field{"tls", m.TLS.Version})
+		}
+		if m.AuthUser != "" {
+			f = append(f, Field{"user", m.AuthUser})
+		}
 		if m.StoreKey != "" {
 			f = append(f, Field{"key", m.StoreKey})
 		}
