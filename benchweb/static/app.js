@@ -92,8 +92,9 @@ async function showMessage(key) {
   const pane = $("#detail");
   pane.hidden = false;
   const base = `/api/v1/messages/${key}`;
-  const raw = el("pre", { class: "raw" }, "loading…");
-  fetch(base + "/raw").then((r) => r.text()).then((t) => { raw.textContent = t; });
+  // A 30 MB message is a link, not a page of base64.
+  const raw = d.size > 512 * 1024 ? el("p", {}, el("a", { href: `${base}/raw`, target: "_blank" }, `Raw source (${size(d.size)})`)) : el("pre", { class: "raw" }, "loading…");
+  if (raw.tagName === "PRE") fetch(base + "/raw").then((r) => r.text()).then((t) => { raw.textContent = t; });
   const atts = el("div", { class: "attachments" });
   for (const p of d.parts.filter((p) => p.filename)) {
     const box = el("div", { class: "attachment" });
