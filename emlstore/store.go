@@ -18,9 +18,13 @@
 // recipient, which no header of the message names, leaves a trace. A
 // Received field follows, then the message exactly as it came.
 //
-// Beside each NAME.eml, NAME.json caches what the server parsed (MIME
-// tree, TLS, AUTH) and, once the session has ended, its transcript. The
-// .eml is the record: a missing or damaged .json is rebuilt from it.
+// Beside the .eml files, index.jsonl, an append-only journal, keeps what
+// the server parsed of each message (MIME tree, TLS, AUTH) and, once a
+// session has ended, its transcript: one write per message rather than a
+// file of its own, so that storing stays cheap. The .eml is the record:
+// a message the journal lacks is read back from its file, and the journal
+// is compacted when the store opens and whenever it holds four times what
+// is live.
 package emlstore
 
 import (
@@ -28,7 +32,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -70,6 +73,9 @@ type Store struct {
 	mu      sync.Mutex
 	entries []*Entry // in order of reception
 	bytes   int64
+	meta    map[string]pos // key -> its message record in the journal
+	sess    map[string]pos // key -> the record of the session that delivered it
+	j       journal
 	changed chan struct{} // closed and replaced on every change
 	closed  bool
 	done    chan struct{}
@@ -86,7 +92,9 @@ type Entry struct {
 	To      []string
 	Subject string
 	// Size is the .eml file's size.
-	Size        int64
+	Size int64
+	// Attachments counts the parts with a file name; -1 until the
+	// message is parsed (see fakesmtp.Server.DeferParse).
 	Attachments int
 	// Remote is the client's address; TLS its TLS version, if any;
 	// AuthUser who logged in.
@@ -104,7 +112,7 @@ type Detail struct {
 	Session *fakesmtp.Session
 }
 
-// sidecar is NAME.json.
+// sidecar is a message's record in the journal.
 type sidecar struct {
 	Message   *fakesmtp.Message
 	Session   *fakesmtp.Session `json:",omitempty"`
@@ -112,7 +120,9 @@ type sidecar struct {
 	EMLSize   int64
 	Subject   string
 	Version   int
-	Truncated bool `json:",omitempty"`
+	// Parsed: Message.Parts is filled in (a server with DeferParse leaves
+	// it to the first Get).
+	Parsed bool
 }
 
 const sidecarVersion = 1
@@ -139,8 +149,9 @@ func Open(dir, domain string, limits Limits) (*Store, error) {
 	}
 	lock.Truncate(0)
 	lock.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	s := &Store{dir: dir, domain: domain, limits: limits, lock: lock, changed: make(chan struct{}), done: make(chan struct{})}
+	s := &Store{dir: dir, domain: domain, limits: limits, lock: lock, changed: make(chan struct{}), done: make(chan struct{}), meta: map[string]pos{}, sess: map[string]pos{}}
 	if err := s.load(); err != nil {
+		s.j.close()
 		lock.Close()
 		return nil, err
 	}
@@ -180,6 +191,7 @@ func (s *Store) Close() error {
 	close(s.changed)
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.j.close()
 	return s.lock.Close()
 }
 
@@ -197,16 +209,26 @@ func (s *Store) load() error {
 		if k, ok := strings.CutSuffix(n.Name(), ".eml"); ok && !strings.HasPrefix(n.Name(), ".") {
 			emls[k] = true
 		}
-	}
-	for _, n := range names {
-		name := n.Name()
-		switch {
-		case strings.HasPrefix(name, ".incoming-"):
+		if strings.HasPrefix(n.Name(), ".incoming-") {
 			// A message whose 250 was never sent: the client still has
 			// it.
-			os.Remove(filepath.Join(s.dir, name))
-		case strings.HasSuffix(name, ".json") && !emls[strings.TrimSuffix(name, ".json")]:
-			os.Remove(filepath.Join(s.dir, name))
+			os.Remove(filepath.Join(s.dir, n.Name()))
+		}
+	}
+	records, err := readJournal(filepath.Join(s.dir, journalName))
+	if err != nil {
+		return err
+	}
+	messages := map[string]*sidecar{}
+	sessions := map[string]*sessionRecord{}
+	for _, r := range records {
+		switch {
+		case r.Message != nil && r.Message.Message != nil && emls[r.Message.Message.StoreKey]:
+			messages[r.Message.Message.StoreKey] = r.Message
+		case r.Session != nil:
+			for _, k := range r.Session.Keys {
+				sessions[k] = r.Session
+			}
 		}
 	}
 	keys := make([]string, 0, len(emls))
@@ -215,35 +237,27 @@ func (s *Store) load() error {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		sc, err := s.readSidecar(k)
-		if err != nil {
-			if sc, err = s.rebuild(k); err != nil {
+		if messages[k] == nil {
+			sc, err := s.rebuild(k)
+			if err != nil {
 				// Not ours, or unreadable: leave the file alone.
 				continue
 			}
+			messages[k] = sc
 		}
-		e := entryOf(k, sc)
+		e := entryOf(k, messages[k])
 		s.entries = append(s.entries, e)
 		s.bytes += e.Size
 	}
 	slices.SortStableFunc(s.entries, func(a, b *Entry) int { return a.Received.Compare(b.Received) })
+	if err := s.rewriteJournal(messages, sessions); err != nil {
+		return err
+	}
 	s.evict()
 	return nil
 }
 
 func (s *Store) path(key, ext string) string { return filepath.Join(s.dir, key+ext) }
-
-func (s *Store) readSidecar(key string) (*sidecar, error) {
-	b, err := os.ReadFile(s.path(key, ".json"))
-	if err != nil {
-		return nil, err
-	}
-	var sc sidecar
-	if err := json.Unmarshal(b, &sc); err != nil || sc.Version != sidecarVersion || sc.Message == nil {
-		return nil, fmt.Errorf("emlstore: %s.json: not a sidecar of this version", key)
-	}
-	return &sc, nil
-}
 
 // rebuild reads a message's envelope and MIME tree back from its .eml,
 // for a sidecar lost in a crash or a file copied in by hand.
@@ -298,14 +312,15 @@ body:
 		m.ParseError = err.Error()
 	}
 	m.Size = info.Size() - offset
-	sc := &sidecar{Message: m, Offset: offset, EMLSize: info.Size(), Subject: subjectOf(m), Version: sidecarVersion}
-	s.writeSidecar(key, sc)
-	return sc, nil
+	return &sidecar{Message: m, Offset: offset, EMLSize: info.Size(), Subject: subjectOf(m), Version: sidecarVersion, Parsed: true}, nil
 }
 
 func entryOf(key string, sc *sidecar) *Entry {
 	m := sc.Message
-	e := &Entry{Key: key, Received: m.Received, From: m.From, To: m.To, Subject: sc.Subject, Size: sc.EMLSize, Attachments: len(m.Attachments()), Remote: m.Remote, AuthUser: m.AuthUser}
+	e := &Entry{Key: key, Received: m.Received, From: m.From, To: m.To, Subject: sc.Subject, Size: sc.EMLSize, Attachments: -1, Remote: m.Remote, AuthUser: m.AuthUser}
+	if sc.Parsed {
+		e.Attachments = len(m.Attachments())
+	}
 	if m.TLS != nil {
 		e.TLS = m.TLS.Version
 	}
@@ -318,20 +333,6 @@ func subjectOf(m *fakesmtp.Message) string {
 		return ""
 	}
 	return headerValue(m.Parts[0].Header, "Subject")
-}
-
-// writeSidecar writes NAME.json, not synced: it is a cache of the .eml.
-func (s *Store) writeSidecar(key string, sc *sidecar) error {
-	b, err := json.Marshal(sc)
-	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(s.dir, ".incoming-"+key+".json")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, s.path(key, ".json"))
 }
 
 // keyTime is the time a key was made at, or def.
@@ -407,9 +408,27 @@ type draft struct {
 	f      *os.File
 	w      *bufio.Writer
 	offset int64
+	header []byte // the message's header block, for its subject
+	inBody bool
 }
 
-func (d *draft) Write(p []byte) (int, error) { return d.w.Write(p) }
+// maxHeader bounds what is kept of a header block to find the subject.
+const maxHeader = 64 << 10
+
+func (d *draft) Write(p []byte) (int, error) {
+	if !d.inBody {
+		if room := maxHeader - len(d.header); room > 0 {
+			d.header = append(d.header, p[:min(room, len(p))]...)
+		}
+		if i := bytes.Index(d.header, []byte("\r\n\r\n")); i >= 0 || len(d.header) >= maxHeader {
+			if i >= 0 {
+				d.header = d.header[:i+2]
+			}
+			d.inBody = true
+		}
+	}
+	return d.w.Write(p)
+}
 
 func (d *draft) Open() (io.ReadCloser, error) {
 	if err := d.w.Flush(); err != nil {
@@ -447,24 +466,24 @@ func (d *draft) Commit(m *fakesmtp.Message) error {
 		return err
 	}
 	m.StoreKey = d.key
-	sc := &sidecar{Message: m, Offset: d.offset, EMLSize: info.Size(), Subject: subjectOf(m), Version: sidecarVersion}
-	// The sidecar first: a crash between the two renames leaves a .json
-	// without its .eml, which Open removes; never an .eml announced as
+	sc := &sidecar{Message: m, Offset: d.offset, EMLSize: info.Size(), Subject: headerValue(string(d.header), "Subject"), Version: sidecarVersion, Parsed: len(m.Parts) > 0 || m.ParseError != ""}
+	// The record first: a crash before the rename leaves a record
+	// without its .eml, which Open drops; never an .eml announced as
 	// stored without its data.
-	if err := s.writeSidecar(d.key, sc); err != nil {
+	p, err := s.appendRecord(record{Message: sc})
+	if err != nil {
 		os.Remove(d.f.Name())
 		return err
 	}
 	if err := os.Rename(d.f.Name(), s.path(d.key, ".eml")); err != nil {
 		os.Remove(d.f.Name())
-		os.Remove(s.path(d.key, ".json"))
 		return err
 	}
 	if err := syncDir(s.dir); err != nil {
 		return err
 	}
 	s.setOpener(m, d.key, d.offset)
-	s.add(entryOf(d.key, sc))
+	s.add(entryOf(d.key, sc), p)
 	return nil
 }
 
@@ -497,8 +516,9 @@ func (s *Store) setOpener(m *fakesmtp.Message, key string, offset int64) {
 	})
 }
 
-func (s *Store) add(e *Entry) {
+func (s *Store) add(e *Entry, p pos) {
 	s.mu.Lock()
+	s.meta[e.Key] = p
 	s.entries = append(s.entries, e)
 	s.bytes += e.Size
 	s.notify()
@@ -546,12 +566,14 @@ func (s *Store) evict() {
 		}
 		s.entries = s.entries[1:]
 		s.bytes -= oldest.Size
+		s.forget(oldest.Key)
 		evicted = append(evicted, gone{oldest, reason})
 	}
 	if len(evicted) > 0 {
 		s.notify()
 	}
 	s.mu.Unlock()
+	s.maybeCompact()
 	for _, g := range evicted {
 		s.removeFiles(g.e.Key)
 		if s.OnEvict != nil {
@@ -560,9 +582,17 @@ func (s *Store) evict() {
 	}
 }
 
+// forget drops a message's journal records. Called with s.mu held.
+func (s *Store) forget(key string) {
+	if p, ok := s.meta[key]; ok {
+		s.j.dead(p)
+	}
+	delete(s.meta, key)
+	delete(s.sess, key)
+}
+
 func (s *Store) removeFiles(key string) {
 	os.Remove(s.path(key, ".eml"))
-	os.Remove(s.path(key, ".json"))
 }
 
 // List returns the messages whose envelope or subject contain query (any
@@ -618,18 +648,66 @@ func (s *Store) entry(key string) (*Entry, bool) {
 
 // Get returns everything known of a message.
 func (s *Store) Get(key string) (*Detail, error) {
-	e, ok := s.entry(key)
-	if !ok {
+	s.mu.Lock()
+	i := slices.IndexFunc(s.entries, func(e *Entry) bool { return e.Key == key })
+	if i < 0 {
+		s.mu.Unlock()
 		return nil, ErrNotFound
 	}
-	sc, err := s.readSidecar(key)
-	if err != nil {
-		if sc, err = s.rebuild(key); err != nil {
+	e, mp, sp := *s.entries[i], s.meta[key], s.sess[key]
+	s.mu.Unlock()
+	r, err := s.readRecord(mp)
+	if err != nil || r.Message == nil {
+		return nil, fmt.Errorf("emlstore: reading %s from the journal: %v", key, err)
+	}
+	if !r.Message.Parsed {
+		if err := s.parse(key, r.Message); err != nil {
 			return nil, err
 		}
+		e.Attachments = len(r.Message.Message.Attachments())
 	}
-	s.setOpener(sc.Message, key, sc.Offset)
-	return &Detail{Entry: *e, Message: sc.Message, Session: sc.Session}, nil
+	d := &Detail{Entry: e, Message: r.Message.Message}
+	if sp.n > 0 {
+		if r, err := s.readRecord(sp); err == nil && r.Session != nil {
+			d.Session = r.Session.Session
+		}
+	}
+	s.setOpener(d.Message, key, r.Message.Offset)
+	return d, nil
+}
+
+// parse reads the MIME tree of a message stored unparsed and keeps it.
+func (s *Store) parse(key string, sc *sidecar) error {
+	f, err := os.Open(s.path(key, ".eml"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := f.Seek(sc.Offset, io.SeekStart); err != nil {
+		return err
+	}
+	m := sc.Message
+	m.Parts, err = fakesmtp.ParseParts(f)
+	if err != nil {
+		m.ParseError = err.Error()
+	}
+	sc.Parsed = true
+	p, err := s.appendRecord(record{Message: sc})
+	if err != nil {
+		return nil // parsed all the same; the next Get parses again
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.meta[key]; ok {
+		s.j.dead(old)
+		s.meta[key] = p
+		for _, e := range s.entries {
+			if e.Key == key {
+				e.Attachments = len(m.Attachments())
+			}
+		}
+	}
+	return nil
 }
 
 // OpenEML opens a message's .eml file, trace fields and all.
@@ -647,16 +725,20 @@ func (s *Store) Path(key string) string { return s.path(key, ".eml") }
 // them, once it has ended; the transcript is the server's, credentials
 // already redacted.
 func (s *Store) AttachSession(sess fakesmtp.Session) {
-	for _, key := range sess.StoreKeys {
-		if _, ok := s.entry(key); !ok {
-			continue
+	keys := slices.DeleteFunc(slices.Clone(sess.StoreKeys), func(k string) bool { _, ok := s.entry(k); return !ok })
+	if len(keys) == 0 {
+		return
+	}
+	p, err := s.appendRecord(record{Session: &sessionRecord{Keys: keys, Session: &sess}})
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range keys {
+		if _, ok := s.meta[k]; ok {
+			s.sess[k] = p
 		}
-		sc, err := s.readSidecar(key)
-		if err != nil {
-			continue
-		}
-		sc.Session = &sess
-		s.writeSidecar(key, sc)
 	}
 }
 
@@ -670,9 +752,11 @@ func (s *Store) Delete(key string) error {
 	}
 	s.bytes -= s.entries[i].Size
 	s.entries = slices.Delete(s.entries, i, i+1)
+	s.forget(key)
 	s.notify()
 	s.mu.Unlock()
 	s.removeFiles(key)
+	s.maybeCompact()
 	return nil
 }
 
@@ -681,11 +765,15 @@ func (s *Store) DeleteAll() int {
 	s.mu.Lock()
 	all := s.entries
 	s.entries, s.bytes = nil, 0
+	for _, e := range all {
+		s.forget(e.Key)
+	}
 	s.notify()
 	s.mu.Unlock()
 	for _, e := range all {
 		s.removeFiles(e.Key)
 	}
+	s.maybeCompact()
 	return len(all)
 }
 

@@ -104,6 +104,11 @@ type Server struct {
 	// Store keeps the messages' data; nil keeps it in memory, in
 	// Message.Raw. See Store.
 	Store Store
+	// DeferParse leaves the MIME tree to the Store: Message.Parts is
+	// empty when the 250 goes out, and a store that keeps messages
+	// (emlstore) parses one when it is first looked at. Ingest then costs
+	// no more than the copy to disk.
+	DeferParse bool
 	// Keep bounds the messages kept for Messages (0: all), for servers
 	// that run for days.
 	Keep int

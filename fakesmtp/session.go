@@ -510,15 +510,17 @@ func (ss *session) Data(r io.Reader) error {
 		return s.replies().SenderNotOwned
 	}
 	m.Received, m.Size = time.Now(), size
-	rc, err := draft.Open()
-	if err != nil {
-		draft.Discard()
-		return s.storeFailed(ss.sess, err)
-	}
-	m.Parts, err = parseParts(rc)
-	rc.Close()
-	if err != nil {
-		m.ParseError = err.Error()
+	if !s.DeferParse {
+		rc, err := draft.Open()
+		if err != nil {
+			draft.Discard()
+			return s.storeFailed(ss.sess, err)
+		}
+		m.Parts, err = parseParts(rc)
+		rc.Close()
+		if err != nil {
+			m.ParseError = err.Error()
+		}
 	}
 	if err := draft.Commit(m); err != nil {
 		draft.Discard()

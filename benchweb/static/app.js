@@ -30,7 +30,7 @@ async function loadMessages() {
   body.replaceChildren();
   for (const m of list.messages) {
     const thumbCell = el("td");
-    if (m.attachments > 0) thumbCell.append(el("span", { class: "thumbslot", "data-key": m.key }));
+    if (m.attachments !== 0) thumbCell.append(el("span", { class: "thumbslot", "data-key": m.key }));
     const row = el("tr", { "data-key": m.key, class: "message" + (selected && selected.id === m.key ? " selected" : ""), onclick: () => showMessage(m.key) },
       thumbCell, el("td", {}, time(m.received)), el("td", {}, m.from), el("td", {}, m.to.join(", ")), el("td", { class: "subject" }, m.subject || "(no subject)"), el("td", {}, size(m.size)));
     body.append(row);

@@ -270,6 +270,7 @@ func serveUntil(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	for _, bs := range servers {
 		bs.srv.Store = store
+		bs.srv.DeferParse = true // the store parses a message when it is first looked at
 		c.benchLimits(bs.srv, sc != nil)
 	}
 
