@@ -74,8 +74,15 @@ func sessionSummary(server string, s fakesmtp.Session) SessionSummary {
 	return out
 }
 
-// problem says in a few words why a session needs a look.
+// problem says in a few words why a session needs a look: a refused
+// login first (what follows it, a client's "*" cancelling, says less),
+// then the last refusal, a failed handshake, how it ended.
 func problem(s fakesmtp.Session) string {
+	for _, l := range slices.Backward(s.Logins) {
+		if !l.OK && s.Delivered == 0 {
+			return l.Reply
+		}
+	}
 	for i := len(s.Transcript) - 1; i >= 0; i-- {
 		l := s.Transcript[i]
 		switch {
