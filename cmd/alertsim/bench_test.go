@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	gosmtp "github.com/emersion/go-smtp"
 )
@@ -453,4 +454,72 @@ func peakRSS(t *testing.T) int64 {
 	}
 	t.Skip("no VmHWM")
 	return 0
+}
+
+// TestScenarioOnTheBench: serve -scenario plays a scenario's relay, with
+// its greylisting, and its DNS server, with its fault, for real clients:
+// dig asks the DNS, swaks is greylisted, msmtp's retry after the period
+// is delivered.
+func TestScenarioOnTheBench(t *testing.T) {
+	swaks := requireTool(t, "swaks")
+	msmtp := requireTool(t, "msmtp")
+	dig := requireTool(t, "dig")
+	free := func(network string) int {
+		if network == "udp" {
+			pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pc.Close()
+			return pc.LocalAddr().(*net.UDPAddr).Port
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port
+	}
+	smtpPort, dnsPort := free("tcp"), free("udp")
+	s := startServe(t, "-scenario", "testdata/bench-greylist-dns.yaml", "-port-offset", strconv.Itoa(smtpPort-25), "-dns", strconv.Itoa(dnsPort))
+	relay := s.ports["mail.example-isp.net:25"]
+	if relay == "" || s.ports["dns"] == "" {
+		t.Fatalf("serve -scenario listens on %v", s.ports)
+	}
+
+	ask := func(name string) string {
+		out, err := exec.Command(dig, "@127.0.0.1", "-p", strconv.Itoa(dnsPort), "+tries=1", "+time=5", name, "A").CombinedOutput()
+		if err != nil {
+			t.Fatalf("dig %s: %v\n%s", name, err, out)
+		}
+		return string(out)
+	}
+	if out := ask("mail.example-isp.net"); !regexp.MustCompile(`(?m)^mail\.example-isp\.net\.\s+300\s+IN\s+A\s+127\.0\.0\.1$`).MatchString(out) || !strings.Contains(out, "status: NOERROR") {
+		t.Errorf("dig for the relay:\n%s", out)
+	}
+	if out := ask("backup.example-isp.net"); !strings.Contains(out, "status: NXDOMAIN") {
+		t.Errorf("dig for the backup relay, whose fault is nxdomain:\n%s", out)
+	}
+
+	host, port, _ := net.SplitHostPort(relay)
+	out, err := exec.Command(swaks, "--server", host, "--port", port, "--from", "bench.cam@example-isp.net", "--to", "owner@example.com", "--header", "Subject: greylisted").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "450 4.2.0 Recipient address rejected: Greylisted") {
+		t.Fatalf("swaks, first attempt: %v\n%s", err, out)
+	}
+	// The device's retry, after the scenario's greylisting period: the
+	// time passing is what the scenario is about.
+	time.Sleep(2 * time.Second)
+	send := exec.Command(msmtp, "--host="+host, "--port="+port, "--auth=off", "--tls=off", "--domain=ptz-bench", "--from=bench.cam@example-isp.net", "owner@example.com")
+	send.Stdin = strings.NewReader("From: bench.cam@example-isp.net\r\nTo: owner@example.com\r\nSubject: greylisted\r\n\r\nMotion.\r\n")
+	if out, err := send.CombinedOutput(); err != nil {
+		t.Fatalf("msmtp, the retry: %v\n%s", err, out)
+	}
+	var l apiList
+	getJSON(t, s.web+"/api/v1/messages/wait?count=1&timeout=30s", &l)
+	if l.Total != 1 || l.Messages[0].From != "bench.cam@example-isp.net" {
+		t.Errorf("stored: %+v", l)
+	}
+	if line := s.waitLine(t, "event=refused"); !strings.Contains(line, "450 4.2.0") || !strings.Contains(line, `command="RCPT TO:<owner@example.com>"`) {
+		t.Errorf("the greylisting's log line: %q", line)
+	}
 }

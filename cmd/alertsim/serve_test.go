@@ -41,7 +41,7 @@ func startServe(t *testing.T, extra ...string) *served {
 }
 
 // startServeIn runs serve with -dir dir, on free ports.
-func startServeIn(t *testing.T, dir string, extra ...string) *served {
+func startServeIn(t testing.TB, dir string, extra ...string) *served {
 	t.Helper()
 	args := append([]string{"-smtp", "0", "-submission", "0", "-submissions", "0", "-http", "127.0.0.1:0", "-dir", dir}, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -88,7 +88,7 @@ func startServeIn(t *testing.T, dir string, extra ...string) *served {
 }
 
 // waitLine returns the next line serve prints that contains want.
-func (s *served) waitLine(t *testing.T, want string) string {
+func (s *served) waitLine(t testing.TB, want string) string {
 	t.Helper()
 	for line := range s.lines {
 		if strings.Contains(line, want) {
