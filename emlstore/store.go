@@ -114,12 +114,12 @@ type Detail struct {
 
 // sidecar is a message's record in the journal.
 type sidecar struct {
-	Message   *fakesmtp.Message
-	Session   *fakesmtp.Session `json:",omitempty"`
-	Offset    int64             // where the message's own bytes begin in the .eml
-	EMLSize   int64
-	Subject   string
-	Version   int
+	Message *fakesmtp.Message
+	Session *fakesmtp.Session `json:",omitempty"`
+	Offset  int64             // where the message's own bytes begin in the .eml
+	EMLSize int64
+	Subject string
+	Version int
 	// Parsed: Message.Parts is filled in (a server with DeferParse leaves
 	// it to the first Get).
 	Parsed bool
