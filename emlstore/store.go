@@ -115,8 +115,7 @@ type Detail struct {
 // sidecar is a message's record in the journal.
 type sidecar struct {
 	Message *fakesmtp.Message
-	Session *fakesmtp.Session `json:",omitempty"`
-	Offset  int64             // where the message's own bytes begin in the .eml
+	Offset  int64 // where the message's own bytes begin in the .eml
 	EMLSize int64
 	Subject string
 	Version int

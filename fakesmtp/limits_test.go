@@ -174,6 +174,9 @@ func TestSessionTimeBound(t *testing.T) {
 			if strings.HasPrefix(l, "421") {
 				break
 			}
+			if time.Since(start) > 11*time.Minute {
+				t.Fatal("still served after 11 minutes: the session's time is not bounded")
+			}
 		}
 		if d := time.Since(start); d > 10*time.Minute {
 			t.Errorf("cut off after %v, want 10 minutes", d)
@@ -371,6 +374,7 @@ func TestAcceptErrorsSurvived(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
 	if g, err := bufio.NewReader(c).ReadString('\n'); !strings.HasPrefix(g, "220 ") {
 		t.Fatalf("greeting after accept errors: %q %v", g, err)
 	}

@@ -192,6 +192,7 @@ func TestRestartKeepsMessagesAndCA(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.waitLine(t, "event=message")
+	s.waitLine(t, "event=close")
 	caBefore, _ := os.ReadFile(filepath.Join(dir, "ca.pem"))
 	s.stop()
 
@@ -199,7 +200,18 @@ func TestRestartKeepsMessagesAndCA(t *testing.T) {
 	var l apiList
 	getJSON(t, again.web+"/api/v1/messages", &l)
 	if l.Total != 1 || l.Messages[0].Subject != "bench test" {
-		t.Errorf("after the restart: %+v", l)
+		t.Fatalf("after the restart: %+v", l)
+	}
+	// The session that delivered it was kept with it.
+	var d struct {
+		Session *struct {
+			Delivered  int
+			Transcript []struct{ Who, Text string }
+		}
+	}
+	getJSON(t, again.web+"/api/v1/messages/"+l.Messages[0].Key, &d)
+	if d.Session == nil || d.Session.Delivered != 1 || len(d.Session.Transcript) < 5 {
+		t.Errorf("the message's session after the restart: %+v", d.Session)
 	}
 	caAfter, _ := os.ReadFile(filepath.Join(dir, "ca.pem"))
 	if !bytes.Equal(caBefore, caAfter) {
