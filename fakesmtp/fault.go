@@ -108,6 +108,12 @@ func (s *Server) greylisted(client, from, to string) bool {
 	key := strings.ToLower(client + "\x00" + from + "\x00" + to)
 	first, seen := s.greylist[key]
 	if !seen {
+		if len(s.greylist) >= maxTracked {
+			// A bench server under a flood of new triplets: those whose
+			// period is over have been let through once already and go
+			// first, then any.
+			prune(s.greylist, func(t time.Time) bool { return time.Since(t) >= s.Greylist })
+		}
 		s.greylist[key] = time.Now()
 		return true
 	}
@@ -161,7 +167,30 @@ func (s *Server) authFailed(client string) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, known := s.authFails[client]; !known && len(s.authFails) >= maxTracked {
+		prune(s.authFails, func(f []time.Time) bool { return len(f) == 0 || time.Since(f[len(f)-1]) >= s.AuthThrottle.Per })
+	}
 	s.authFails[client] = append(s.recentAuthFailures(client), time.Now())
+}
+
+// maxTracked bounds the greylist and the failed logins kept, so that a
+// flood of new clients or triplets cannot grow them without end.
+const maxTracked = 10000
+
+// prune deletes the entries stale says can go, or, if none can, a tenth
+// of them.
+func prune[V any](m map[string]V, stale func(V) bool) {
+	n := len(m)
+	for k, v := range m {
+		if stale(v) {
+			delete(m, k)
+		}
+	}
+	for k := range m {
+		if len(m) > n-n/10 {
+			delete(m, k)
+		}
+	}
 }
 
 // authThrottled reports whether a client has failed too often lately.

@@ -369,6 +369,19 @@ func (s *Server) describe(sess *Session, m *Message) {
 	}
 }
 
+// Session returns a snapshot of the session with the given ID, if it is
+// still kept.
+func (s *Server) Session(id int) (Session, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sess := range slices.Backward(s.sessions) {
+		if sess.ID == id {
+			return sess.snapshot(), true
+		}
+	}
+	return Session{}, false
+}
+
 // ForgetSessions lets go of every finished session, for a bench page's
 // "clear", and returns how many there were.
 func (s *Server) ForgetSessions() int {

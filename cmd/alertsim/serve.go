@@ -451,10 +451,8 @@ func eventSink(bs *benchServer, logger *benchlog.Logger, store *emlstore.Store, 
 	return func(e fakesmtp.Event) {
 		logger.Event(bs.name, e)
 		if e.Kind == fakesmtp.EventClose {
-			for _, s := range bs.srv.Sessions() {
-				if s.ID == e.Session && s.Delivered > 0 {
-					store.AttachSession(s)
-				}
+			if s, ok := bs.srv.Session(e.Session); ok && s.Delivered > 0 {
+				store.AttachSession(s)
 			}
 		}
 		web.Notify()
