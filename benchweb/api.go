@@ -136,20 +136,24 @@ func intParam(r *http.Request, name string, def int) int {
 
 // MessageSummary is a message in a list.
 type MessageSummary struct {
-	Key         string    `json:"key"`
-	Received    time.Time `json:"received"`
-	From        string    `json:"from"`
-	To          []string  `json:"to"`
-	Subject     string    `json:"subject"`
-	Size        int64     `json:"size"`
-	Attachments int       `json:"attachments"`
-	Remote      string    `json:"remote"`
-	TLS         string    `json:"tls,omitempty"`
-	AuthUser    string    `json:"authUser,omitempty"`
+	Key      string    `json:"key"`
+	Received time.Time `json:"received"`
+	From     string    `json:"from"`
+	To       []string  `json:"to"`
+	Subject  string    `json:"subject"`
+	Size     int64     `json:"size"`
+	// Attachments is -1 until the message has been parsed (on its first
+	// GET).
+	Attachments int `json:"attachments"`
+	// Image is the part path of its first image, for a thumbnail.
+	Image    string `json:"image,omitempty"`
+	Remote   string `json:"remote"`
+	TLS      string `json:"tls,omitempty"`
+	AuthUser string `json:"authUser,omitempty"`
 }
 
 func summary(e emlstore.Entry) MessageSummary {
-	return MessageSummary{Key: e.Key, Received: e.Received, From: e.From, To: e.To, Subject: e.Subject, Size: e.Size, Attachments: e.Attachments, Remote: e.Remote, TLS: e.TLS, AuthUser: e.AuthUser}
+	return MessageSummary{Key: e.Key, Received: e.Received, From: e.From, To: e.To, Subject: e.Subject, Size: e.Size, Attachments: e.Attachments, Image: e.Image, Remote: e.Remote, TLS: e.TLS, AuthUser: e.AuthUser}
 }
 
 type messageList struct {
@@ -252,23 +256,15 @@ func (h *Handler) getMessage(w http.ResponseWriter, r *http.Request) {
 			out.Text = p.Text
 		}
 	}
-	if d.Session != nil {
-		s := sessionDetail(h.serverOf(m), *d.Session)
-		out.Session = &s
-	} else if live, ok := h.liveSession(m); ok {
+	// The session kept with the message once it ended, or the live one.
+	if live, ok := h.liveSession(m); ok {
 		out.Session = &live
+	} else if d.Session != nil {
+		// Its server is not recorded with it: "kept" names it.
+		s := sessionDetail("kept", *d.Session)
+		out.Session = &s
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// serverOf names the server that took a message, by its session: the
-// sidecar keeps the session, not the server's name, so it is found among
-// the live ones, or left empty.
-func (h *Handler) serverOf(m *fakesmtp.Message) string {
-	if s, ok := h.liveSession(m); ok {
-		return s.Server
-	}
-	return ""
 }
 
 // liveSession finds the session of a message among the servers' own, while

@@ -96,6 +96,8 @@ type Entry struct {
 	// Attachments counts the parts with a file name; -1 until the
 	// message is parsed (see fakesmtp.Server.DeferParse).
 	Attachments int
+	// Image is the path of its first image part ("2"), for a thumbnail.
+	Image string
 	// Remote is the client's address; TLS its TLS version, if any;
 	// AuthUser who logged in.
 	Remote   string
@@ -318,12 +320,22 @@ func entryOf(key string, sc *sidecar) *Entry {
 	m := sc.Message
 	e := &Entry{Key: key, Received: m.Received, From: m.From, To: m.To, Subject: sc.Subject, Size: sc.EMLSize, Attachments: -1, Remote: m.Remote, AuthUser: m.AuthUser}
 	if sc.Parsed {
-		e.Attachments = len(m.Attachments())
+		e.Attachments, e.Image = len(m.Attachments()), firstImage(m)
 	}
 	if m.TLS != nil {
 		e.TLS = m.TLS.Version
 	}
 	return e
+}
+
+// firstImage is the path of the message's first image part that decoded.
+func firstImage(m *fakesmtp.Message) string {
+	for _, p := range m.Parts {
+		if !p.Multipart && strings.HasPrefix(p.ContentType, "image/") && p.Width > 0 {
+			return p.Path
+		}
+	}
+	return ""
 }
 
 // subjectOf is the message's Subject, decoded (RFC 2047).
@@ -663,7 +675,7 @@ func (s *Store) Get(key string) (*Detail, error) {
 		if err := s.parse(key, r.Message); err != nil {
 			return nil, err
 		}
-		e.Attachments = len(r.Message.Message.Attachments())
+		e.Attachments, e.Image = len(r.Message.Message.Attachments()), firstImage(r.Message.Message)
 	}
 	d := &Detail{Entry: e, Message: r.Message.Message}
 	if sp.n > 0 {
@@ -702,7 +714,7 @@ func (s *Store) parse(key string, sc *sidecar) error {
 		s.meta[key] = p
 		for _, e := range s.entries {
 			if e.Key == key {
-				e.Attachments = len(m.Attachments())
+				e.Attachments, e.Image = len(m.Attachments()), firstImage(m)
 			}
 		}
 	}

@@ -30,13 +30,15 @@ async function loadMessages() {
   body.replaceChildren();
   for (const m of list.messages) {
     const thumbCell = el("td");
-    if (m.attachments !== 0) thumbCell.append(el("span", { class: "thumbslot", "data-key": m.key }));
+    if (m.image) thumbCell.append(el("img", { class: "thumb", alt: "image", src: `/api/v1/messages/${m.key}/parts/${m.image}/thumbnail` }));
+    else if (m.attachments < 0) thumbCell.append(el("span", { class: "thumbslot", "data-key": m.key }));
     const row = el("tr", { "data-key": m.key, class: "message" + (selected && selected.id === m.key ? " selected" : ""), onclick: () => showMessage(m.key) },
       thumbCell, el("td", {}, time(m.received)), el("td", {}, m.from), el("td", {}, m.to.join(", ")), el("td", { class: "subject" }, m.subject || "(no subject)"), el("td", {}, size(m.size)));
     body.append(row);
   }
   $("#no-messages").hidden = list.total > 0;
-  // Thumbnails of the first image of each message, in the background.
+  // Messages not parsed yet: their detail parses them, and says whether
+  // they have an image.
   for (const slot of body.querySelectorAll(".thumbslot")) {
     api(`/messages/${slot.dataset.key}`).then((d) => {
       const img = d.parts.find((p) => p.contentType.startsWith("image/") && p.width > 0);
