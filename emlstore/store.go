@@ -66,6 +66,7 @@ type Store struct {
 	domain string
 	limits Limits
 	lock   *os.File
+	dirf   *os.File // the directory, open for its fsyncs
 
 	// OnEvict, if set, is told of each message the limits let go, and why.
 	OnEvict func(e Entry, reason string)
@@ -150,9 +151,15 @@ func Open(dir, domain string, limits Limits) (*Store, error) {
 	}
 	lock.Truncate(0)
 	lock.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	s := &Store{dir: dir, domain: domain, limits: limits, lock: lock, changed: make(chan struct{}), done: make(chan struct{}), meta: map[string]pos{}, sess: map[string]pos{}}
+	dirf, err := os.Open(dir)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	s := &Store{dir: dir, domain: domain, limits: limits, lock: lock, dirf: dirf, changed: make(chan struct{}), done: make(chan struct{}), meta: map[string]pos{}, sess: map[string]pos{}}
 	if err := s.load(); err != nil {
 		s.j.close()
+		dirf.Close()
 		lock.Close()
 		return nil, err
 	}
@@ -193,6 +200,7 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	s.wg.Wait()
 	s.j.close()
+	s.dirf.Close()
 	return s.lock.Close()
 }
 
@@ -372,7 +380,8 @@ func (s *Store) Create(m *fakesmtp.Message) (fakesmtp.Draft, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &draft{s: s, key: key, f: f, w: bufio.NewWriterSize(f, 64<<10)}
+	// As large as io.Copy's chunks, which then go to the file unbuffered.
+	d := &draft{s: s, key: key, f: f, w: bufio.NewWriterSize(f, 32<<10)}
 	hdr := traceFields(s.domain, key, m)
 	d.offset = int64(len(hdr))
 	if _, err := d.w.WriteString(hdr); err != nil {
@@ -418,7 +427,8 @@ type draft struct {
 	key    string
 	f      *os.File
 	w      *bufio.Writer
-	offset int64
+	offset int64  // the trace fields' length
+	size   int64  // the message's, so far
 	header []byte // the message's header block, for its subject
 	inBody bool
 }
@@ -438,7 +448,9 @@ func (d *draft) Write(p []byte) (int, error) {
 			d.inBody = true
 		}
 	}
-	return d.w.Write(p)
+	n, err := d.w.Write(p)
+	d.size += int64(n)
+	return n, err
 }
 
 func (d *draft) Open() (io.ReadCloser, error) {
@@ -456,18 +468,16 @@ func (d *draft) Open() (io.ReadCloser, error) {
 	return f, nil
 }
 
-// Commit makes the message durable: data flushed and fsync'd, the
-// sidecar written, the file renamed into place and the directory fsync'd.
-// Only then may the server answer 250.
+// Commit makes the message durable: data flushed and fsync'd, its record
+// appended to the journal, the file renamed into place and the directory
+// fsync'd. Only then may the server answer 250. (Should the directory's
+// fsync fail after the rename, the client is told 4xx and sends again: a
+// message twice rather than none.)
 func (d *draft) Commit(m *fakesmtp.Message) error {
 	s := d.s
 	err := d.w.Flush()
 	if err == nil {
 		err = d.f.Sync()
-	}
-	info, serr := d.f.Stat()
-	if err == nil {
-		err = serr
 	}
 	if cerr := d.f.Close(); err == nil {
 		err = cerr
@@ -477,7 +487,7 @@ func (d *draft) Commit(m *fakesmtp.Message) error {
 		return err
 	}
 	m.StoreKey = d.key
-	sc := &sidecar{Message: m, Offset: d.offset, EMLSize: info.Size(), Subject: headerValue(string(d.header), "Subject"), Version: sidecarVersion, Parsed: len(m.Parts) > 0 || m.ParseError != ""}
+	sc := &sidecar{Message: m, Offset: d.offset, EMLSize: d.offset + d.size, Subject: headerValue(string(d.header), "Subject"), Version: sidecarVersion, Parsed: len(m.Parts) > 0 || m.ParseError != ""}
 	// The record first: a crash before the rename leaves a record
 	// without its .eml, which Open drops; never an .eml announced as
 	// stored without its data.
@@ -490,7 +500,7 @@ func (d *draft) Commit(m *fakesmtp.Message) error {
 		os.Remove(d.f.Name())
 		return err
 	}
-	if err := syncDir(s.dir); err != nil {
+	if err := s.dirf.Sync(); err != nil {
 		return err
 	}
 	s.setOpener(m, d.key, d.offset)
@@ -501,15 +511,6 @@ func (d *draft) Commit(m *fakesmtp.Message) error {
 func (d *draft) Discard() {
 	d.f.Close()
 	os.Remove(d.f.Name())
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
 }
 
 // setOpener lets m read its data back from the .eml.

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -68,6 +70,9 @@ func ingest(b *testing.B, addr string, clients, perClient int) time.Duration {
 // messages a second and serve's share of the reference's:
 //
 //	go test ./cmd/alertsim -run '^$' -bench IngestRatio -benchtime 20x
+//
+// With ALERTSIM_MAILPIT naming a mailpit binary, Mailpit takes its turns
+// too, for the comparison a bench tester makes.
 func BenchmarkIngestRatio(b *testing.B) {
 	const clients, perClient = 8, 25
 	// The directory is ALERTSIM_INGEST_DIR's (a disk to measure on), or
@@ -115,12 +120,20 @@ func BenchmarkIngestRatio(b *testing.B) {
 	go ref.Serve(l)
 	defer ref.Close()
 
+	mailpit := ""
+	if bin := os.Getenv("ALERTSIM_MAILPIT"); bin != "" {
+		mailpit = startMailpit(b, bin, dir)
+	}
+
 	// A round of each first, unmeasured: connections, page cache, the
 	// CPU's clock.
 	ingest(b, l.Addr().String(), clients, perClient)
 	ingest(b, addr, clients, perClient)
+	if mailpit != "" {
+		ingest(b, mailpit, clients, perClient)
+	}
 	b.ResetTimer()
-	var serveTime, refTime time.Duration
+	var serveTime, refTime, mailpitTime time.Duration
 	for i := range b.N {
 		if i%2 == 0 {
 			refTime += ingest(b, l.Addr().String(), clients, perClient)
@@ -129,11 +142,50 @@ func BenchmarkIngestRatio(b *testing.B) {
 			serveTime += ingest(b, addr, clients, perClient)
 			refTime += ingest(b, l.Addr().String(), clients, perClient)
 		}
+		if mailpit != "" {
+			mailpitTime += ingest(b, mailpit, clients, perClient)
+		}
 	}
 	n := float64(b.N * clients * perClient)
 	b.ReportMetric(n/serveTime.Seconds(), "serve-msg/s")
 	b.ReportMetric(n/refTime.Seconds(), "gosmtp-discard-msg/s")
 	b.ReportMetric(refTime.Seconds()/serveTime.Seconds(), "ratio")
+	if mailpit != "" {
+		b.ReportMetric(n/mailpitTime.Seconds(), "mailpit-msg/s")
+	}
+}
+
+// startMailpit runs Mailpit with its SMTP server on a free port, its
+// database in dir, and returns the port's address once it answers.
+func startMailpit(b *testing.B, bin, dir string) string {
+	free := func() string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().String()
+	}
+	smtpAddr, httpAddr := free(), free()
+	cmd := exec.Command(bin, "--smtp", smtpAddr, "--listen", httpAddr, "--database", filepath.Join(dir, "mailpit.db"), "--max", "2000", "--quiet")
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	// Ready when its greeting comes.
+	for range 200 {
+		if c, err := net.DialTimeout("tcp", smtpAddr, time.Second); err == nil {
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			c.Close()
+			if strings.HasPrefix(line, "220") {
+				return smtpAddr
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.Fatal("mailpit did not answer")
+	return ""
 }
 
 type discardBackend struct{}
