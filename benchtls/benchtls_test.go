@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"alertsim/benchtls"
+	"alertsim/fakesmtp"
 )
 
 // TestCAKeptAcrossRestarts: a second Load with the same directory keeps
@@ -96,5 +97,21 @@ func TestHostsOfEveryInterface(t *testing.T) {
 	}
 	if got := benchtls.Hosts("localhost", "127.0.0.1"); !slices.Equal(got, []string{"localhost", "127.0.0.1", "::1"}) {
 		t.Errorf("hosts %q", got)
+	}
+}
+
+// TestNoDuplicateNames: a host given twice, or in another case, is one
+// name of the certificate.
+func TestNoDuplicateNames(t *testing.T) {
+	ca, err := fakesmtp.NewCA("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.Issue(fakesmtp.CertOptions{Hosts: []string{"localhost", "LOCALHOST", "127.0.0.1", "127.0.0.1", "::1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cert.Leaf.DNSNames) != 1 || len(cert.Leaf.IPAddresses) != 2 {
+		t.Errorf("names %q, addresses %v", cert.Leaf.DNSNames, cert.Leaf.IPAddresses)
 	}
 }
