@@ -5,7 +5,7 @@ GO      ?= go
 BUILD   := build
 RUNNER  := $(BUILD)/scenarios.test
 
-.PHONY: all test tools demo replay golden gate fuzz vet runner clean fidelity fidelity-tools
+.PHONY: all test tools demo replay golden gate fuzz ingest vet runner clean fidelity fidelity-tools
 
 all: test
 
@@ -18,15 +18,21 @@ test: tools vet
 	@mkdir -p $(BUILD)
 	$(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/junit.xml -- -race ./...
 	GOMAXPROCS=1 $(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/junit-determinism.xml -- -count=2 -shuffle=on -run '^TestGate$$' ./scenarios -gate
-	$(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/junit-load.xml -- -count=1 -run '^TestLoopbackLoad$$' ./fakesmtp
+	$(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/junit-load.xml -- -count=1 -run '^(TestLoopbackLoad|TestServeMemoryBounded)$$' ./fakesmtp ./cmd/alertsim
 	cd examples/consumer && $(GO) test -race -count=1 ./...
 
 # Real peers the tests talk to, from Debian's packages, installed when
-# missing: swaks (an SMTP client), aiosmtpd (an SMTP server, for Debian's own
-# python3) and tshark (which reads the packet captures back).
+# missing: swaks and msmtp (SMTP clients), aiosmtpd (an SMTP server, for
+# Debian's own python3), dig (a DNS client, for serve -scenario's DNS),
+# tshark (which reads the packet captures back) and Chromium (the bench
+# page's browser tests; about a minute to install).
 tools:
 	@missing=""; \
 	command -v swaks >/dev/null || missing="$$missing swaks"; \
+	command -v msmtp >/dev/null || missing="$$missing msmtp"; \
+	command -v dig >/dev/null || missing="$$missing bind9-dnsutils"; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing="$$missing python3-aiosmtpd"; \
 	command -v tshark >/dev/null || missing="$$missing tshark"; \
 	if [ -n "$$missing" ]; then \
@@ -96,10 +102,17 @@ gate: tools
 	cat $(BUILD)/gate-summary-$(subst /,-of-,$(SHARD)).txt 2>/dev/null; \
 	exit $$status
 
-## fuzz: fuzz the scenario loader for a minute and an SMTP session for 30 seconds
+## fuzz: fuzz the scenario loader for a minute, an SMTP session for 30
+## seconds, and serve's session over real sockets for 30 seconds
 fuzz:
 	$(GO) test ./scenarios -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s
 	$(GO) test ./fakesmtp -run '^$$' -fuzz '^FuzzSession$$' -fuzztime 30s
+	$(GO) test ./cmd/alertsim -run '^$$' -fuzz '^FuzzServeSession$$' -fuzztime 30s
+
+## ingest: serve (capture, .eml fsync'd) against go-smtp's discard server,
+## side by side; the ratio is serve's share. INGEST_DIR picks the disk.
+ingest:
+	ALERTSIM_INGEST_DIR=$(INGEST_DIR) $(GO) test ./cmd/alertsim -run '^$$' -bench '^BenchmarkIngestRatio$$' -benchtime 20x
 
 clean:
 	rm -rf $(BUILD)

@@ -1,6 +1,7 @@
 package fakesmtp
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -31,9 +32,15 @@ type Message struct {
 	// From and To are the envelope (MAIL FROM and accepted RCPT TO).
 	From string
 	To   []string
-	// Raw is the message exactly as received, CRLF line endings, without
-	// the final dot.
+	// Raw is the message exactly as received, CRLF line endings (see
+	// Server.AllowBareLF), without the final dot, when the server keeps
+	// messages in memory (no Server.Store); nil otherwise: Open reads it.
 	Raw []byte
+	// Size is the length of the message data in bytes.
+	Size int64
+	// StoreKey is the store's name for the message (the file name, for a
+	// store on disk); empty in memory.
+	StoreKey string
 	// Parts is the MIME tree in depth-first order; Parts[0] is the
 	// message itself.
 	Parts []Part
@@ -46,7 +53,13 @@ type Message struct {
 	// AuthMechanism and AuthUser say who authenticated, if anyone.
 	AuthMechanism string
 	AuthUser      string
+
+	open func() (io.ReadCloser, error) // set by a Store that keeps the data elsewhere
 }
+
+// SetOpener tells the message how to read its data back, for a Store that
+// keeps it outside the message (package emlstore).
+func (m *Message) SetOpener(open func() (io.ReadCloser, error)) { m.open = open }
 
 // Part is one entity of a message's MIME tree.
 type Part struct {
@@ -64,9 +77,15 @@ type Part struct {
 	SHA256 string
 	// Width and Height are an image's dimensions, when it decodes.
 	Width, Height int
-	// Text is the decoded body of a text/* leaf.
-	Text string
+	// Text is the decoded body of a text/* leaf, its first MaxPartText
+	// bytes; TextTruncated says that there was more.
+	Text          string
+	TextTruncated bool
 }
+
+// MaxPartText bounds Part.Text: the capture holds a summary of large
+// parts (size, hash), never their bytes.
+const MaxPartText = 1 << 20
 
 // Attachments returns the leaf parts that carry a file name.
 func (m *Message) Attachments() []Part {
@@ -87,9 +106,24 @@ func (m *Message) Header() string {
 	return ""
 }
 
-// parseParts reads the MIME tree of raw.
-func parseParts(raw []byte) ([]Part, error) {
-	e, err := message.Read(bytes.NewReader(raw))
+// Open reads the message's data: Raw, or what the server's Store kept.
+func (m *Message) Open() (io.ReadCloser, error) {
+	if m.Raw != nil || m.open == nil {
+		return io.NopCloser(bytes.NewReader(m.Raw)), nil
+	}
+	return m.open()
+}
+
+// ParseParts reads the MIME tree of a message as the server does when it
+// stores one; for a store that must read a message again (package
+// emlstore, after a restart).
+func ParseParts(r io.Reader) ([]Part, error) { return parseParts(r) }
+
+// parseParts reads the MIME tree of a message, streaming: a part's body
+// is hashed and measured as it goes by, and only text is kept (bounded by
+// MaxPartText), so a 30 MB attachment costs no more memory than a small one.
+func parseParts(r io.Reader) ([]Part, error) {
+	e, err := message.Read(bufio.NewReaderSize(r, 32<<10))
 	if e == nil {
 		return nil, err
 	}
@@ -130,20 +164,55 @@ func walk(e *message.Entity, path []int, parts *[]Part) error {
 			}
 		}
 	}
-	body, err := io.ReadAll(e.Body)
-	p.Size = len(body)
-	sum := sha256.Sum256(body)
-	p.SHA256 = hex.EncodeToString(sum[:])
+	h := sha256.New()
+	counted := &countingWriter{w: h}
+	var text *bytes.Buffer
+	var sink io.Writer = counted
+	if strings.HasPrefix(p.ContentType, "text/") || p.ContentType == "" {
+		text = &bytes.Buffer{}
+		sink = io.MultiWriter(counted, &limitedBuffer{buf: text, limit: MaxPartText})
+	}
+	body := io.TeeReader(e.Body, sink)
 	if strings.HasPrefix(p.ContentType, "image/") {
-		if cfg, _, err := image.DecodeConfig(bytes.NewReader(body)); err == nil {
+		// DecodeConfig reads only the image's header; what it reads is
+		// hashed on the way, and the copy below hashes the rest.
+		if cfg, _, err := image.DecodeConfig(body); err == nil {
 			p.Width, p.Height = cfg.Width, cfg.Height
 		}
 	}
-	if strings.HasPrefix(p.ContentType, "text/") || p.ContentType == "" {
-		p.Text = string(body)
+	_, err := io.Copy(io.Discard, body)
+	p.Size = int(counted.n)
+	p.SHA256 = hex.EncodeToString(h.Sum(nil))
+	if text != nil {
+		p.Text = text.String()
+		p.TextTruncated = counted.n > MaxPartText
 	}
 	*parts = append(*parts, p)
 	return err
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return c.w.Write(p)
+}
+
+// limitedBuffer keeps the first limit bytes written to it and drops the
+// rest, without failing the write.
+type limitedBuffer struct {
+	buf   *bytes.Buffer
+	limit int
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := l.limit - l.buf.Len(); room > 0 {
+		l.buf.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
 }
 
 func pathString(path []int) string {

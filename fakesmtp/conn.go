@@ -7,6 +7,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,6 +54,40 @@ type sessionConn struct {
 	hangUp    atomic.Bool
 	closeOnce sync.Once
 	done      chan struct{} // closed when the connection is
+
+	// refusal, set before the session starts, says why it is refused.
+	refusal string
+	// endsAt is when Server.MaxSessionTime runs out (zero: never).
+	endsAt time.Time
+	// reason says how the session ended, once known.
+	reasonMu sync.Mutex
+	reason   string
+}
+
+// ended records how the session ends, unless that is already known.
+func (c *sessionConn) ended(reason string) {
+	c.reasonMu.Lock()
+	defer c.reasonMu.Unlock()
+	if c.reason == "" {
+		c.reason = reason
+	}
+}
+
+func (c *sessionConn) endReason() string {
+	c.reasonMu.Lock()
+	defer c.reasonMu.Unlock()
+	if c.reason == "" {
+		return "connection closed"
+	}
+	return c.reason
+}
+
+// deadline caps a deadline at the end of the session's allowed time.
+func (c *sessionConn) deadline(t time.Time) time.Time {
+	if !c.endsAt.IsZero() && (t.IsZero() || t.After(c.endsAt)) {
+		return c.endsAt
+	}
+	return t
 }
 
 // readSize is the most read from the network at once: message data comes
@@ -61,13 +96,35 @@ const readSize = 32 << 10
 
 func newSessionConn(s *Server, sess *Session, c net.Conn, mode Mode) *sessionConn {
 	sc := &sessionConn{s: s, sess: sess, mode: mode, raw: c, conn: c, done: make(chan struct{})}
+	if s.MaxSessionTime > 0 {
+		sc.endsAt = time.Now().Add(s.MaxSessionTime)
+	}
 	sc.tr = transcript{
 		add: func(l Line) { s.addLine(sess, l) },
 		// In plain mode go-smtp answers STARTTLS itself ("TLS not
 		// supported").
 		ownsStartTLS: mode != Plain,
+		allowBareLF:  s.AllowBareLF,
+		onReply:      sc.replied,
 	}
 	return sc
+}
+
+// replied follows the server's final reply lines: a refusal is an event,
+// and some replies say how the session ends.
+func (c *sessionConn) replied(code int, line, command string) {
+	switch {
+	case code == 221:
+		c.ended("client quit")
+	case code == 421 && strings.Contains(line, "Idle timeout"):
+		c.ended("idle timeout")
+		c.s.emit(c.sess, Event{Kind: EventTimeout, Reply: line})
+	case code >= 400:
+		if c.hangUp.Load() || code == 421 {
+			c.ended("server hung up after " + line)
+		}
+		c.s.emit(c.sess, Event{Kind: EventRefused, Command: command, Reply: line})
+	}
 }
 
 // tls returns the state of the session's TLS connection, if it has one.
@@ -90,7 +147,7 @@ func (c *sessionConn) handshake() error {
 func (c *sessionConn) read(ph *phaseConn, p []byte) (int, error) {
 	for {
 		switch {
-		case ph.isOver():
+		case ph.isOver(), c.isCut():
 			return 0, io.EOF
 		case c.r < c.c:
 			n := copy(p, c.buf[c.r:c.c])
@@ -100,7 +157,15 @@ func (c *sessionConn) read(ph *phaseConn, p []byte) (int, error) {
 			// go-smtp has had, and answered, everything before.
 			c.c += c.own
 			c.r, c.own = c.c, 0
-			c.answerStartTLS(ph)
+			switch c.tr.ownKind {
+			case ownStartTLS:
+				c.answerStartTLS(ph)
+			case ownBadHelo:
+				c.reply(c.s.replies().BadHelo)
+			case ownBareLF:
+				c.hangUp.Store(true)
+				c.reply(c.s.replies().BareLF)
+			}
 			continue
 		case c.c < len(c.buf):
 			pass, own := c.tr.scan(c.buf[c.c:])
@@ -111,16 +176,29 @@ func (c *sessionConn) read(ph *phaseConn, p []byte) (int, error) {
 			}
 		}
 		if c.rerr != nil {
-			if c.c < len(c.buf) {
+			if n := len(c.buf) - c.c; n > 0 {
 				// A command line the stream ended in the middle of (a
-				// close, a timeout): go-smtp's reader takes it as a whole
-				// line then, so it is go-smtp's to answer, and, as no line
-				// ever ended, not the transcript's to record.
-				c.c = len(c.buf)
-				continue
+				// close, a timeout). go-smtp's reader would take it as a
+				// whole line and run it: a "NOOP" without its CRLF must
+				// not pass for a command. It is dropped.
+				c.buf = c.buf[:c.c]
+				c.s.note(c.sess, "discarded %d bytes of a command line the client never finished", n)
 			}
 			err := c.rerr
 			c.rerr = nil
+			var ne net.Error
+			switch {
+			case errors.As(err, &ne) && ne.Timeout():
+				if !c.endsAt.IsZero() && !time.Now().Before(c.endsAt) {
+					c.ended("the session reached its longest allowed time")
+				}
+			case errors.Is(err, io.EOF):
+				c.ended("client closed the connection")
+			case errors.Is(err, net.ErrClosed):
+				c.ended("connection closed by the server")
+			default:
+				c.ended("connection failed: " + err.Error())
+			}
 			return 0, err
 		}
 		c.fill()
@@ -195,11 +273,28 @@ func (c *sessionConn) answerStartTLS(ph *phaseConn) {
 	// command, as go-smtp's own upgrade did.
 	if err := c.handshake(); err != nil {
 		// go-smtp's way: the session goes on in plain text.
+		// The reply says it in the transcript; the event and the session
+		// say why.
+		c.s.mu.Lock()
+		c.sess.TLSError = err.Error()
+		c.s.mu.Unlock()
+		c.s.emit(c.sess, Event{Kind: EventTLSFailed, Reason: err.Error()})
 		c.reply(replyHandshakeFail)
 		return
 	}
 	c.tr.restart()
 	close(ph.over)
+}
+
+// isCut reports whether the connection is closed: a hang-up, after which
+// nothing more of the client's is read.
+func (c *sessionConn) isCut() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // cut closes the network connection at once: a hang-up, or the server
@@ -254,10 +349,12 @@ func (p *phaseConn) Close() error {
 	return p.c.Close()
 }
 
-func (p *phaseConn) LocalAddr() net.Addr                { return p.c.raw.LocalAddr() }
-func (p *phaseConn) RemoteAddr() net.Addr               { return p.c.raw.RemoteAddr() }
-func (p *phaseConn) SetDeadline(t time.Time) error      { return p.c.raw.SetDeadline(t) }
-func (p *phaseConn) SetReadDeadline(t time.Time) error  { return p.c.raw.SetReadDeadline(t) }
+func (p *phaseConn) LocalAddr() net.Addr           { return p.c.raw.LocalAddr() }
+func (p *phaseConn) RemoteAddr() net.Addr          { return p.c.raw.RemoteAddr() }
+func (p *phaseConn) SetDeadline(t time.Time) error { return p.c.raw.SetDeadline(p.c.deadline(t)) }
+func (p *phaseConn) SetReadDeadline(t time.Time) error {
+	return p.c.raw.SetReadDeadline(p.c.deadline(t))
+}
 func (p *phaseConn) SetWriteDeadline(t time.Time) error { return p.c.raw.SetWriteDeadline(t) }
 
 // phaseListener hands go-smtp a phase's connection, then blocks until the
@@ -314,6 +411,7 @@ func (c *sessionConn) serve() {
 		srv.ReadTimeout = c.s.ReadTimeout
 		srv.WriteTimeout = c.s.WriteTimeout
 		srv.MaxMessageBytes = c.s.MaxMessageBytes
+		srv.MaxRecipients = c.s.MaxRecipients
 		srv.MaxLineLength = maxLine
 		// The server's own policy decides when AUTH is allowed, with the
 		// preset's words; go-smtp would refuse it before TLS in its own.

@@ -16,7 +16,15 @@
 //     limits, slow replies, hanging up mid-message;
 //   - capture: every message stored whole, once, before its 250 reply,
 //     with its MIME tree (github.com/emersion/go-message), TLS and AUTH
-//     details, and the session's transcript, credentials redacted.
+//     details, and the session's transcript, credentials redacted; in
+//     memory, or in a Store (package emlstore keeps them on disk) that
+//     answers 4xx when it cannot keep one;
+//   - input checked before go-smtp sees it: EHLO names of RFC 5321's
+//     syntax, bare LF refused, an unfinished line never run;
+//   - bounds for a server that runs for days under abuse (recipients,
+//     connections, session time, transcripts, sessions, failed logins),
+//     each off unless set, and session events (OnEvent) for logs and live
+//     views.
 //
 // Construct with NewServer, set fields, then Serve listeners; in a test,
 // Start serves for the rest of the test and closes the server at the end.

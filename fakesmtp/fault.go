@@ -108,6 +108,12 @@ func (s *Server) greylisted(client, from, to string) bool {
 	key := strings.ToLower(client + "\x00" + from + "\x00" + to)
 	first, seen := s.greylist[key]
 	if !seen {
+		if len(s.greylist) >= maxTracked {
+			// A bench server under a flood of new triplets: those whose
+			// period is over have been let through once already and go
+			// first, then any.
+			prune(s.greylist, func(t time.Time) bool { return time.Since(t) >= s.Greylist })
+		}
 		s.greylist[key] = time.Now()
 		return true
 	}
@@ -141,4 +147,81 @@ func (s *Server) rateLimited() bool {
 type RateLimit struct {
 	Messages int
 	Per      time.Duration
+}
+
+// AuthThrottle slows down and then stops password guessing: each failed
+// login waits Delay before its answer, and a client address with Failures
+// failed logins within Per is refused AUTH (Replies.AuthThrottled, then the
+// server hangs up) until the oldest of them is Per old. The zero value
+// throttles nothing.
+type AuthThrottle struct {
+	Failures int
+	Per      time.Duration
+	Delay    time.Duration
+}
+
+// authFailed counts a failed login of a client.
+func (s *Server) authFailed(client string) {
+	if s.AuthThrottle.Failures <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, known := s.authFails[client]; !known && len(s.authFails) >= maxTracked {
+		prune(s.authFails, func(f []time.Time) bool { return len(f) == 0 || time.Since(f[len(f)-1]) >= s.AuthThrottle.Per })
+	}
+	s.authFails[client] = append(s.recentAuthFailures(client), time.Now())
+}
+
+// maxTracked bounds the greylist and the failed logins kept, so that a
+// flood of new clients or triplets cannot grow them without end.
+const maxTracked = 10000
+
+// prune deletes the entries stale says can go, or, if none can, a tenth
+// of them.
+func prune[V any](m map[string]V, stale func(V) bool) {
+	n := len(m)
+	for k, v := range m {
+		if stale(v) {
+			delete(m, k)
+		}
+	}
+	for k := range m {
+		if len(m) > n-n/10 {
+			delete(m, k)
+		}
+	}
+}
+
+// authThrottled reports whether a client has failed too often lately.
+func (s *Server) authThrottled(client string) bool {
+	if s.AuthThrottle.Failures <= 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	recent := s.recentAuthFailures(client)
+	if len(recent) == 0 {
+		delete(s.authFails, client)
+	} else {
+		s.authFails[client] = recent
+	}
+	return len(recent) >= s.AuthThrottle.Failures
+}
+
+// recentAuthFailures returns the client's failures within the window.
+// Called with s.mu held.
+func (s *Server) recentAuthFailures(client string) []time.Time {
+	fails := s.authFails[client]
+	now := time.Now()
+	i := 0
+	for i < len(fails) && now.Sub(fails[i]) >= s.AuthThrottle.Per {
+		i++
+	}
+	// Only the latest Failures matter: the list stays bounded however
+	// many passwords a client tries.
+	if keep := s.AuthThrottle.Failures; len(fails)-i > keep {
+		i = len(fails) - keep
+	}
+	return fails[i:]
 }

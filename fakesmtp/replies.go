@@ -36,7 +36,8 @@ type Replies struct {
 	// are still greylisted.
 	Greylisted *smtp.SMTPError
 	// DataTimeout answers when the client stops sending mid-message; the
-	// server then hangs up.
+	// server then hangs up. (Between commands, go-smtp answers "421 4.4.2
+	// Idle timeout, bye bye".)
 	DataTimeout *smtp.SMTPError
 	// OldTLS answers, after the handshake, a session whose TLS version is
 	// below the server's minimum; the server then hangs up.
@@ -44,6 +45,22 @@ type Replies struct {
 	// TryLater is the banner of a connection the server refuses (a
 	// greeting fault, the first connections failing).
 	TryLater *smtp.SMTPError
+	// StoreFailed answers the end of a message the server could not store
+	// (a full disk): the client keeps it and tries again.
+	StoreFailed *smtp.SMTPError
+	// BareLF answers a line that ends in a bare LF; the server then hangs
+	// up (see Server.AllowBareLF).
+	BareLF *smtp.SMTPError
+	// BadHelo answers an EHLO or HELO whose name is neither a domain nor
+	// an address literal (RFC 5321 section 4.1.1.1).
+	BadHelo *smtp.SMTPError
+	// TooManyConnections is the banner of a connection beyond
+	// Server.MaxConnections or MaxClientConnections; the server then hangs
+	// up.
+	TooManyConnections *smtp.SMTPError
+	// AuthThrottled answers AUTH from a client that failed to log in too
+	// often (Server.AuthThrottle); the server then hangs up.
+	AuthThrottled *smtp.SMTPError
 }
 
 // NewReply builds an SMTP reply. A text of several lines becomes a multi-line
@@ -80,6 +97,11 @@ func DefaultReplies() Replies {
 		DataTimeout:         NewReply(421, "4.4.2", "Error: timeout exceeded"),
 		OldTLS:              NewReply(421, "4.7.0", "TLS version not accepted"),
 		TryLater:            NewReply(421, "4.3.2", "Service not available, closing transmission channel"),
+		StoreFailed:         NewReply(451, "4.3.0", "Error: queue file write error"),
+		BareLF:              NewReply(521, "5.5.2", "Error: bare <LF> received"),
+		BadHelo:             NewReply(501, "5.5.2", "Helo command rejected: Invalid name"),
+		TooManyConnections:  NewReply(421, "4.7.0", "Error: too many connections"),
+		AuthThrottled:       NewReply(421, "4.7.0", "Error: too many failed logins, try again later"),
 	}
 }
 
@@ -104,6 +126,11 @@ func (r Replies) merge(d Replies) Replies {
 		DataTimeout:         pick(r.DataTimeout, d.DataTimeout),
 		OldTLS:              pick(r.OldTLS, d.OldTLS),
 		TryLater:            pick(r.TryLater, d.TryLater),
+		StoreFailed:         pick(r.StoreFailed, d.StoreFailed),
+		BareLF:              pick(r.BareLF, d.BareLF),
+		BadHelo:             pick(r.BadHelo, d.BadHelo),
+		TooManyConnections:  pick(r.TooManyConnections, d.TooManyConnections),
+		AuthThrottled:       pick(r.AuthThrottled, d.AuthThrottled),
 	}
 }
 

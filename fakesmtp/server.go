@@ -96,9 +96,51 @@ type Server struct {
 	// OnMessage, if set, is called with each message as it is stored,
 	// before the 250 reply.
 	OnMessage func(*Message)
+	// OnEvent, if set, is called with each event of every session
+	// (connect, TLS, AUTH, refusals, timeouts, messages, close), from the
+	// session's goroutine, never under the server's lock: for logs and
+	// live views.
+	OnEvent func(Event)
+	// Store keeps the messages' data; nil keeps it in memory, in
+	// Message.Raw. See Store.
+	Store Store
+	// DeferParse leaves the MIME tree to the Store: Message.Parts is
+	// empty when the 250 goes out, and a store that keeps messages
+	// (emlstore) parses one when it is first looked at. Ingest then costs
+	// no more than the copy to disk.
+	DeferParse bool
 	// Keep bounds the messages kept for Messages (0: all), for servers
 	// that run for days.
 	Keep int
+	// KeepSessions bounds the sessions kept for Sessions (0: all): the
+	// oldest finished ones are let go first.
+	KeepSessions int
+	// MaxTranscriptLines bounds each session's transcript (0: no bound):
+	// past it, the first half and the latest lines are kept, with a note
+	// of how many were left out between them.
+	MaxTranscriptLines int
+	// MaxRecipients bounds the recipients of one message (0: no bound);
+	// go-smtp answers the one too many "452 4.5.3" and advertises the
+	// bound (LIMITS RCPTMAX, RFC 9422).
+	MaxRecipients int
+	// MaxConnections bounds the sessions open at once, and
+	// MaxClientConnections those from one client address (0: no bound);
+	// a connection beyond either is answered Replies.TooManyConnections.
+	MaxConnections       int
+	MaxClientConnections int
+	// MaxSessionTime bounds a whole session (0: no bound), so that a
+	// client trickling a byte at a time cannot hold a connection for
+	// hours: reads fail then as at the read timeout.
+	MaxSessionTime time.Duration
+	// AuthThrottle refuses logins from a client address that failed too
+	// often; the zero value never does.
+	AuthThrottle AuthThrottle
+	// AllowBareLF stores lines that end in a bare LF as they came. By
+	// default a command line or message data with a bare LF is refused
+	// with Replies.BareLF and the session ends, as Postfix's
+	// smtpd_forbid_bare_newline = reject does, so that Message.Raw always
+	// has CRLF line endings and no bare-LF "SMTP smuggling" gets through.
+	AllowBareLF bool
 
 	mu        sync.Mutex
 	listeners []net.Listener
@@ -111,7 +153,11 @@ type Server struct {
 	wg        sync.WaitGroup
 	struck    []int // per fault: times it struck
 	greylist  map[string]time.Time
-	recent    []time.Time // rate limit window
+	recent    []time.Time            // rate limit window
+	clients   map[string]int         // open sessions per client address
+	authFails map[string][]time.Time // failed logins per client address
+	done      chan struct{}          // closed by Close
+	nextID    int
 }
 
 // NewServer returns a server with the defaults: domain "localhost", no
@@ -124,6 +170,9 @@ func NewServer() *Server {
 		active:       make(map[*sessionConn]struct{}),
 		changed:      make(chan struct{}),
 		greylist:     make(map[string]time.Time),
+		clients:      make(map[string]int),
+		authFails:    make(map[string][]time.Time),
+		done:         make(chan struct{}),
 	}
 }
 
@@ -149,6 +198,7 @@ func (s *Server) Serve(l net.Listener, mode Mode) error {
 	}
 	s.mu.Unlock()
 
+	var backoff time.Duration
 	for {
 		c, err := l.Accept()
 		s.mu.Lock()
@@ -161,17 +211,42 @@ func (s *Server) Serve(l net.Listener, mode Mode) error {
 		}
 		if err != nil {
 			s.mu.Unlock()
-			return err
+			if errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			// Out of file descriptors, a connection reset before it was
+			// accepted: wait and accept again, as net/http does, rather
+			// than end the server.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.emit(nil, Event{Kind: EventAcceptError, Local: l.Addr().String(), Reason: fmt.Sprintf("%v; accepting again in %v", err, backoff)})
+			select {
+			case <-time.After(backoff):
+			case <-s.done:
+				return nil
+			}
+			continue
 		}
+		backoff = 0
+		s.nextID++
 		sess := &Session{
-			ID:      len(s.sessions) + 1,
+			ID:      s.nextID,
 			Remote:  c.RemoteAddr().String(),
 			Local:   c.LocalAddr().String(),
 			Mode:    mode,
 			Started: time.Now(),
+			max:     s.MaxTranscriptLines,
 		}
 		s.sessions = append(s.sessions, sess)
+		s.trimSessions()
 		sc := newSessionConn(s, sess, c, mode)
+		client := clientAddr(sess.Remote)
+		switch {
+		case s.MaxConnections > 0 && len(s.active) >= s.MaxConnections:
+			sc.refusal = "too many connections"
+		case s.MaxClientConnections > 0 && s.clients[client] >= s.MaxClientConnections:
+			sc.refusal = "too many connections from " + client
+		}
+		s.clients[client]++
 		s.active[sc] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
@@ -180,6 +255,27 @@ func (s *Server) Serve(l net.Listener, mode Mode) error {
 			s.serveSession(sess, sc)
 		}()
 	}
+}
+
+// trimSessions lets the oldest finished sessions go beyond KeepSessions.
+// Called with s.mu held.
+func (s *Server) trimSessions() {
+	for s.KeepSessions > 0 && len(s.sessions) > s.KeepSessions {
+		i := slices.IndexFunc(s.sessions, func(x *Session) bool { return !x.Ended.IsZero() })
+		if i < 0 {
+			i = 0
+		}
+		s.sessions = slices.Delete(s.sessions, i, i+1)
+	}
+}
+
+// clientAddr is the client's IP address, without the port.
+func clientAddr(remote string) string {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		return remote
+	}
+	return host
 }
 
 // Start serves l in the background for the rest of the test and closes the
@@ -205,6 +301,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.done)
 	for _, l := range s.listeners {
 		l.Close()
 	}
@@ -255,25 +352,55 @@ func (s *Server) Sessions() []Session {
 	defer s.mu.Unlock()
 	out := make([]Session, len(s.sessions))
 	for i, sess := range s.sessions {
-		out[i] = *sess
-		out[i].Transcript = slices.Clone(sess.Transcript)
-		if sess.TLS != nil {
-			t := *sess.TLS
-			out[i].TLS = &t
-		}
+		out[i] = sess.snapshot()
 	}
 	return out
 }
 
-// store keeps a message; the caller answers 250 only after it returns.
-func (s *Server) store(sess *Session, m *Message) {
+// describe fills in what the session knows of a message about to be
+// stored.
+func (s *Server) describe(sess *Session, m *Message) {
 	s.mu.Lock()
-	s.accepted++
-	m.ID = s.accepted
+	defer s.mu.Unlock()
 	m.Session, m.Remote, m.Helo = sess.ID, sess.Remote, sess.Helo
 	if sess.TLS != nil {
 		t := *sess.TLS
 		m.TLS = &t
+	}
+}
+
+// Session returns a snapshot of the session with the given ID, if it is
+// still kept.
+func (s *Server) Session(id int) (Session, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sess := range slices.Backward(s.sessions) {
+		if sess.ID == id {
+			return sess.snapshot(), true
+		}
+	}
+	return Session{}, false
+}
+
+// ForgetSessions lets go of every finished session, for a bench page's
+// "clear", and returns how many there were.
+func (s *Server) ForgetSessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.sessions)
+	s.sessions = slices.DeleteFunc(s.sessions, func(x *Session) bool { return !x.Ended.IsZero() })
+	return n - len(s.sessions)
+}
+
+// store keeps a stored message's metadata; the caller answers 250 only
+// after it returns.
+func (s *Server) store(sess *Session, m *Message) {
+	s.mu.Lock()
+	s.accepted++
+	m.ID = s.accepted
+	sess.Delivered++
+	if m.StoreKey != "" {
+		sess.StoreKeys = append(sess.StoreKeys, m.StoreKey)
 	}
 	s.messages = append(s.messages, m)
 	if s.Keep > 0 && len(s.messages) > s.Keep {
@@ -288,6 +415,7 @@ func (s *Server) store(sess *Session, m *Message) {
 	if onMessage != nil {
 		onMessage(m)
 	}
+	s.emit(sess, Event{Kind: EventMessage, Message: m})
 }
 
 // Accepted returns how many messages the server has stored in all,

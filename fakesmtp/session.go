@@ -24,14 +24,70 @@ type Session struct {
 	Started time.Time
 	// Helo is the name the client gave in its last EHLO or HELO.
 	Helo string
-	// TLS is set once a handshake has succeeded.
-	TLS *TLSInfo
+	// TLS is set once a handshake has succeeded; TLSError says why the
+	// last one failed.
+	TLS      *TLSInfo
+	TLSError string
 	// AuthMechanism and AuthUser are set by a successful AUTH.
 	AuthMechanism string
 	AuthUser      string
+	// Logins are the session's AUTH attempts, successful or not, the
+	// latest maxLogins of them.
+	Logins []Login
+	// Delivered counts the messages the session stored; StoreKeys are
+	// their keys in the server's Store, when it names them.
+	Delivered int
+	StoreKeys []string
+	// Ended is when the session ended (zero while it is open), and
+	// EndReason how: "client quit", "client closed the connection",
+	// "idle timeout", the reply the server hung up after, ...
+	Ended     time.Time
+	EndReason string
 	// Transcript is every command and reply with its time, credentials
-	// redacted, message data summarized.
+	// redacted, message data summarized; bounded by
+	// Server.MaxTranscriptLines.
 	Transcript []Line
+	// Omitted counts the transcript lines left out by that bound.
+	Omitted int
+
+	max  int    // MaxTranscriptLines when the session began
+	tail []Line // past the bound: a ring of the latest lines
+	next int    // where the ring's next line goes
+}
+
+// Login is one AUTH attempt. The password is never kept.
+type Login struct {
+	At        time.Time
+	Mechanism string
+	// User is the user name the client gave.
+	User string
+	OK   bool
+	// Reply is the server's answer to a refused attempt.
+	Reply string
+}
+
+// maxLogins bounds Session.Logins: a client that tries thousands of
+// passwords keeps only its latest attempts.
+const maxLogins = 20
+
+// snapshot copies the session, its transcript put together in order.
+// Called with the server's lock held.
+func (sess *Session) snapshot() Session {
+	out := *sess
+	out.tail, out.next = nil, 0
+	out.Logins = slices.Clone(sess.Logins)
+	out.StoreKeys = slices.Clone(sess.StoreKeys)
+	out.Transcript = slices.Clone(sess.Transcript)
+	if len(sess.tail) > 0 {
+		out.Transcript = append(out.Transcript, Line{At: sess.tail[sess.next%len(sess.tail)].At, Kind: Note, Text: fmt.Sprintf("%d transcript lines left out", sess.Omitted)})
+		out.Transcript = append(out.Transcript, sess.tail[sess.next:]...)
+		out.Transcript = append(out.Transcript, sess.tail[:sess.next]...)
+	}
+	if sess.TLS != nil {
+		t := *sess.TLS
+		out.TLS = &t
+	}
+	return out
 }
 
 // TLSInfo describes a session's TLS connection.
@@ -53,7 +109,19 @@ func (t *TLSInfo) String() string {
 func (s *Server) addLine(sess *Session, l Line) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sess.Transcript = append(sess.Transcript, l)
+	head := sess.max - sess.max/2
+	switch {
+	case sess.max <= 0 || len(sess.Transcript) < head:
+		sess.Transcript = append(sess.Transcript, l)
+	case len(sess.tail) < sess.max/2:
+		sess.tail = append(sess.tail, l)
+	case len(sess.tail) == 0:
+		sess.Omitted++
+	default:
+		sess.tail[sess.next] = l
+		sess.next = (sess.next + 1) % len(sess.tail)
+		sess.Omitted++
+	}
 }
 
 func (s *Server) note(sess *Session, format string, args ...any) {
@@ -80,6 +148,7 @@ func (s *Server) tlsConfig(sess *Session) *tls.Config {
 		sess.TLS = info
 		s.mu.Unlock()
 		s.note(sess, "TLS negotiated: %s", info)
+		s.emit(sess, Event{Kind: EventTLS, TLS: info})
 		return nil
 	}
 	return cfg
@@ -89,22 +158,41 @@ func (s *Server) tlsConfig(sess *Session) *tls.Config {
 // greeting fault, then go-smtp through the session's own connection layer
 // (sessionConn).
 func (s *Server) serveSession(sess *Session, sc *sessionConn) {
+	client := clientAddr(sess.Remote)
 	defer func() {
 		s.mu.Lock()
 		delete(s.active, sc)
+		if s.clients[client]--; s.clients[client] <= 0 {
+			delete(s.clients, client)
+		}
+		sess.Ended = time.Now()
+		sess.EndReason = sc.endReason()
+		reason := sess.EndReason
+		s.trimSessions()
 		s.mu.Unlock()
+		s.emit(sess, Event{Kind: EventClose, Reason: reason})
 	}()
 	s.note(sess, "connection from %s (%v)", sess.Remote, sc.mode)
 	defer s.note(sess, "connection closed")
+	s.emit(sess, Event{Kind: EventConnect})
 
+	if sc.refusal != "" {
+		// Before TLS, as Postfix does: the client learns why in the clear.
+		r := s.replies().TooManyConnections
+		s.emit(sess, Event{Kind: EventThrottled, Reply: strings.TrimSpace(formatReply(r)), Reason: sc.refusal})
+		sc.ended(sc.refusal)
+		sc.reply(r)
+		sc.Close()
+		return
+	}
 	if sc.mode == ImplicitTLS {
 		if s.ReadTimeout > 0 {
-			sc.raw.SetDeadline(time.Now().Add(s.ReadTimeout))
+			sc.raw.SetDeadline(sc.deadline(time.Now().Add(s.ReadTimeout)))
 		}
 		err := sc.handshake()
 		sc.raw.SetDeadline(time.Time{})
 		if err != nil {
-			s.note(sess, "TLS handshake failed: %v", err)
+			s.tlsFailed(sess, sc, err)
 			sc.cut()
 			return
 		}
@@ -114,11 +202,23 @@ func (s *Server) serveSession(sess *Session, sc *sessionConn) {
 			sc.reply(f.Reply)
 		}
 		s.note(sess, "hung up at the greeting (fault)")
+		sc.ended("hung up at the greeting (fault)")
 		sc.Close()
 		return
 	}
 	s.slow()
 	sc.serve()
+}
+
+// tlsFailed records a failed handshake.
+func (s *Server) tlsFailed(sess *Session, sc *sessionConn, err error) {
+	s.note(sess, "TLS handshake failed: %v", err)
+	s.mu.Lock()
+	sess.TLSError = err.Error()
+	s.mu.Unlock()
+	reason := "TLS handshake failed: " + err.Error()
+	sc.ended(reason)
+	s.emit(sess, Event{Kind: EventTLSFailed, Reason: err.Error()})
 }
 
 type backend struct {
@@ -205,6 +305,12 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 	if err := ss.strike(StageAuth, ""); err != nil {
 		return nil, err
 	}
+	if s.authThrottled(clientAddr(ss.sess.Remote)) {
+		r := s.replies().AuthThrottled
+		ss.conn.hangUp.Store(true)
+		s.emit(ss.sess, Event{Kind: EventThrottled, Reply: strings.TrimSpace(formatReply(r)), Reason: "too many failed logins from " + clientAddr(ss.sess.Remote)})
+		return nil, r
+	}
 	switch {
 	case len(s.Accounts) == 0:
 		return nil, s.replies().AuthUnavailable
@@ -230,15 +336,53 @@ func (ss *session) Auth(mech string) (sasl.Server, error) {
 }
 
 func (ss *session) login(mech, username, password string) error {
-	a, err := ss.s.authenticate(username, password)
+	s := ss.s
+	a, err := s.authenticate(username, password)
+	attempt := Login{At: time.Now(), Mechanism: mech, User: printable(username), OK: err == nil}
 	if err != nil {
+		s.authFailed(clientAddr(ss.sess.Remote))
+		if r, ok := err.(*smtp.SMTPError); ok {
+			attempt.Reply = strings.TrimSpace(formatReply(r))
+			attempt.Reply = attempt.Reply[strings.LastIndexByte(attempt.Reply, '\n')+1:]
+		}
+	}
+	s.mu.Lock()
+	ss.sess.Logins = append(ss.sess.Logins, attempt)
+	if len(ss.sess.Logins) > maxLogins {
+		ss.sess.Logins = slices.Delete(ss.sess.Logins, 0, len(ss.sess.Logins)-maxLogins)
+	}
+	if err == nil {
+		ss.sess.AuthMechanism, ss.sess.AuthUser = mech, a.Username
+	}
+	s.mu.Unlock()
+	if err != nil {
+		s.emit(ss.sess, Event{Kind: EventAuthFailed, User: attempt.User, Mechanism: mech, Reply: attempt.Reply})
+		// A wrong password waits before its answer, as Dovecot's
+		// auth_failure_delay does: guessing over one connection is slow.
+		if d := s.AuthThrottle.Delay; d > 0 {
+			time.Sleep(d)
+		}
 		return err
 	}
 	ss.account, ss.mech = a, mech
-	ss.s.mu.Lock()
-	ss.sess.AuthMechanism, ss.sess.AuthUser = mech, a.Username
-	ss.s.mu.Unlock()
+	s.emit(ss.sess, Event{Kind: EventAuth, User: a.Username, Mechanism: mech})
 	return nil
+}
+
+// printable is a client's string made safe to show: control characters
+// and invalid UTF-8 replaced, at most 256 bytes.
+func printable(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+	if len(s) > 256 {
+		s = strings.ToValidUTF8(s[:256], "") + "..."
+	}
+	return s
 }
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
@@ -308,43 +452,97 @@ func (ss *session) Data(r io.Reader) error {
 	if s.DisconnectAfter > 0 {
 		io.CopyN(io.Discard, r, s.DisconnectAfter)
 		s.note(ss.sess, "hung up after %d bytes of message data (fault)", s.DisconnectAfter)
+		ss.conn.ended("hung up mid-message (fault)")
 		ss.conn.cut()
 		return io.ErrUnexpectedEOF
 	}
-	raw, err := io.ReadAll(r)
-	s.slow()
-	var ne net.Error
-	switch {
-	case errors.As(err, &ne) && ne.Timeout():
-		ss.conn.hangUp.Store(true)
-		return s.replies().DataTimeout
-	case errors.Is(err, smtp.ErrDataTooLarge):
-		return s.replies().MessageTooBig
-	case err != nil:
-		return err
-	}
-	if err := ss.strike(StageData, ""); err != nil {
-		return err
-	}
-	if s.CheckSenderAtData && !ss.senderOwned(ss.from) {
-		return s.replies().SenderNotOwned
+	store := s.Store
+	if store == nil {
+		store = memoryStore{}
 	}
 	m := &Message{
 		Received:      time.Now(),
 		From:          ss.from,
 		To:            slices.Clone(ss.to),
-		Raw:           raw,
 		AuthMechanism: ss.mech,
 	}
 	if ss.account != nil {
 		m.AuthUser = ss.account.Username
 	}
-	m.Parts, err = parseParts(raw)
+	s.describe(ss.sess, m)
+	draft, err := store.Create(m)
 	if err != nil {
-		m.ParseError = err.Error()
+		io.Copy(io.Discard, r)
+		return s.storeFailed(ss.sess, err)
+	}
+	size, err := io.Copy(draft, r)
+	s.slow()
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		draft.Discard()
+		ss.conn.hangUp.Store(true)
+		return s.replies().DataTimeout
+	case errors.Is(err, smtp.ErrDataTooLarge):
+		draft.Discard()
+		return s.replies().MessageTooBig
+	case err != nil && isNetError(err):
+		// The client is gone, or the network failed it.
+		draft.Discard()
+		return err
+	case err != nil:
+		// Reading went well; writing the draft did not.
+		draft.Discard()
+		io.Copy(io.Discard, r)
+		return s.storeFailed(ss.sess, err)
+	}
+	if !s.AllowBareLF && ss.conn.tr.sawBareLF.Load() {
+		draft.Discard()
+		ss.conn.hangUp.Store(true)
+		return s.replies().BareLF
+	}
+	if err := ss.strike(StageData, ""); err != nil {
+		draft.Discard()
+		return err
+	}
+	if s.CheckSenderAtData && !ss.senderOwned(ss.from) {
+		draft.Discard()
+		return s.replies().SenderNotOwned
+	}
+	m.Received, m.Size = time.Now(), size
+	if !s.DeferParse {
+		rc, err := draft.Open()
+		if err != nil {
+			draft.Discard()
+			return s.storeFailed(ss.sess, err)
+		}
+		m.Parts, err = parseParts(rc)
+		rc.Close()
+		if err != nil {
+			m.ParseError = err.Error()
+		}
+	}
+	if err := draft.Commit(m); err != nil {
+		draft.Discard()
+		return s.storeFailed(ss.sess, err)
 	}
 	s.store(ss.sess, m)
 	return nil
+}
+
+// storeFailed answers a message the store could not keep: the client keeps
+// it and tries again later.
+func (s *Server) storeFailed(sess *Session, err error) error {
+	s.note(sess, "message not stored: %v", err)
+	s.emit(sess, Event{Kind: EventStoreFailed, Reason: err.Error()})
+	return s.replies().StoreFailed
+}
+
+// isNetError reports whether err came from the connection rather than the
+// store.
+func isNetError(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed)
 }
 
 func (ss *session) Reset() { ss.from, ss.to = "", nil }

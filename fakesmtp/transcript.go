@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -65,18 +66,42 @@ type transcript struct {
 	// ownsStartTLS: the connection layer answers STARTTLS itself, so a
 	// STARTTLS command is not go-smtp's to read (see scan).
 	ownsStartTLS bool
+	// allowBareLF: lines ending in a bare LF go to go-smtp like any other;
+	// otherwise the layer refuses them (see Server.AllowBareLF).
+	allowBareLF bool
+	// onReply is told of every final reply line and the command it
+	// answers.
+	onReply func(code int, line, command string)
 
-	state     clientState
-	dot       dotState // in data: go-smtp's dot-stuffing state
-	dataBytes int
-	chunkLeft int64 // in a chunk: bytes still to come
-	chunkSize int64
+	ownKind ownLine // what the layer must do with the line scan left it
+	// sawBareLF: the message's data had a bare LF. Atomic: go-smtp reads
+	// BDAT data in a goroutine of its own, which asks.
+	sawBareLF atomic.Bool
+	lastCR    bool   // in a chunk: the last byte was a CR
+	lastCmd   string // the last command line, as recorded
+	// chunkFirst: the next BDAT begins a message (after MAIL).
+	chunkFirst bool
+	state      clientState
+	dot        dotState // in data: go-smtp's dot-stuffing state
+	dataBytes  int
+	chunkLeft  int64 // in a chunk: bytes still to come
+	chunkSize  int64
 
 	inAuth     bool // an AUTH command is waiting for its final reply
 	authAnswer bool // the next client line answers a 334 challenge
 
 	server []byte // partial reply line
 }
+
+// ownLine is a command line the connection layer answers itself, never
+// go-smtp.
+type ownLine uint8
+
+const (
+	ownStartTLS ownLine = iota + 1 // STARTTLS, on a port that offers it
+	ownBadHelo                     // EHLO or HELO with a name that is none
+	ownBareLF                      // a line that ends in a bare LF
+)
 
 type clientState uint8
 
@@ -102,6 +127,7 @@ func (t *transcript) scan(b []byte) (pass, own int) {
 		switch t.state {
 		case inData:
 			n, end := t.scanData(b[pass:])
+			t.checkBareLF(b[pass : pass+n])
 			pass += n
 			t.dataBytes += n
 			if end {
@@ -112,6 +138,7 @@ func (t *transcript) scan(b []byte) (pass, own int) {
 			}
 		case inChunk:
 			k := int(min(t.chunkLeft, int64(len(b)-pass)))
+			t.checkBareLF(b[pass : pass+k])
 			pass += k
 			t.chunkLeft -= int64(k)
 			if t.chunkLeft == 0 {
@@ -139,8 +166,16 @@ func (t *transcript) scan(b []byte) (pass, own int) {
 				continue
 			}
 			line := strings.TrimRight(string(b[pass:pass+i]), "\r")
+			// A binary line (a TLS handshake on a plain port) is no
+			// command at all: go-smtp refuses it as such.
+			if !t.allowBareLF && (i == 0 || b[pass+i-1] != '\r') && !binary(line) {
+				t.record(Command, t.render(line))
+				t.ownKind = ownBareLF
+				return pass, i + 1
+			}
 			decides, mine := t.command(line)
-			if mine {
+			if mine != 0 {
+				t.ownKind = mine
 				return pass, i + 1
 			}
 			pass += i + 1
@@ -150,6 +185,27 @@ func (t *transcript) scan(b []byte) (pass, own int) {
 		}
 	}
 	return pass, 0
+}
+
+// checkBareLF notes an LF in message data that no CR comes right before.
+// It is apart from the dot-stuffing state, which must stay go-smtp's own.
+func (t *transcript) checkBareLF(b []byte) {
+	if t.sawBareLF.Load() || len(b) == 0 {
+		t.lastCR = len(b) > 0 && b[len(b)-1] == '\r' || len(b) == 0 && t.lastCR
+		return
+	}
+	for i := bytes.IndexByte(b, '\n'); i >= 0; {
+		if i == 0 && !t.lastCR || i > 0 && b[i-1] != '\r' {
+			t.sawBareLF.Store(true)
+			break
+		}
+		j := bytes.IndexByte(b[i+1:], '\n')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+	}
+	t.lastCR = b[len(b)-1] == '\r'
 }
 
 // dotState is go-smtp's dataReader state: message data ends at a line that
@@ -215,24 +271,40 @@ func (t *transcript) scanData(b []byte) (int, bool) {
 
 // command records a client line and says whether its reply decides what the
 // next bytes are, and whether the connection layer answers it.
-func (t *transcript) command(line string) (decides, mine bool) {
+func (t *transcript) command(line string) (decides bool, mine ownLine) {
 	answer := t.authAnswer
 	t.record(Command, t.render(line))
 	if answer || t.inAuth {
-		return true, false
+		return true, 0
 	}
 	verb, arg := parseCmd(line)
 	switch verb {
 	case "STARTTLS":
-		return true, t.ownsStartTLS
+		if t.ownsStartTLS {
+			return true, ownStartTLS
+		}
+		return true, 0
+	case "EHLO", "HELO":
+		// Checked before go-smtp sees it: the name goes into the session,
+		// the Received field and every record (an empty one is go-smtp's
+		// to refuse, in its words).
+		if arg != "" && !ValidHelo(arg) {
+			return true, ownBadHelo
+		}
 	case "DATA":
-		return true, false
+		return true, 0
+	case "MAIL":
+		t.chunkFirst = true
 	case "BDAT":
 		if n, ok := chunkSize(arg); ok && n > 0 {
 			t.state, t.chunkLeft, t.chunkSize = inChunk, n, n
+			if t.chunkFirst {
+				t.chunkFirst, t.lastCR = false, false
+				t.sawBareLF.Store(false)
+			}
 		}
 	}
-	return false, false
+	return false, 0
 }
 
 // render is a client line as the transcript shows it, and follows AUTH.
@@ -314,9 +386,13 @@ func (t *transcript) replied(p []byte, sent bool) (ended bool) {
 			continue
 		}
 		ended = true
+		if sent && t.onReply != nil {
+			t.onReply(code, line, t.lastCmd)
+		}
 		switch {
 		case code == 354:
-			t.state, t.dot, t.dataBytes = inData, atLineStart, 0
+			t.state, t.dot, t.dataBytes, t.lastCR = inData, atLineStart, 0, false
+			t.sawBareLF.Store(false)
 		case t.inAuth && code == 334:
 			t.authAnswer = true
 		case t.inAuth:
@@ -328,10 +404,13 @@ func (t *transcript) replied(p []byte, sent bool) (ended bool) {
 // restart forgets the session's state, for the new session that STARTTLS
 // begins (RFC 3207 section 4.2).
 func (t *transcript) restart() {
-	*t = transcript{add: t.add, ownsStartTLS: t.ownsStartTLS}
+	*t = transcript{add: t.add, ownsStartTLS: t.ownsStartTLS, allowBareLF: t.allowBareLF, onReply: t.onReply}
 }
 
 func (t *transcript) record(kind LineKind, text string) {
+	if kind == Command {
+		t.lastCmd = text
+	}
 	t.add(Line{At: time.Now(), Kind: kind, Text: text})
 }
 

@@ -147,29 +147,58 @@ func canonical(name string) string { return strings.ToLower(strings.TrimSuffix(n
 // the event loop.
 func (h *Host) answerDNS(q *segment) {
 	n := h.n
-	var p dnsmessage.Parser
-	hdr, err := p.Start(q.payload)
-	if err != nil {
-		n.record(h, TraceEvent{Kind: EventDNSDropped, Reason: ReasonMalformed, Flow: q.flow()})
+	msg, delay, e := h.dns.respond(q.payload)
+	e.Flow = q.flow()
+	n.record(h, e)
+	if msg == nil {
 		return
+	}
+	r := &segment{flags: flagUDP, src: q.dst, dst: q.src, payload: msg}
+	if back := n.byAddr[q.src.Addr()]; back != nil {
+		r.path = path(h, back)
+	}
+	r.key = eventKey{flow: flowID(q.dst, q.src), n: q.key.n}
+	at := time.Now().Add(delay)
+	n.schedule(at, r.key, func() { n.forward(r, 0, at) })
+}
+
+// Respond answers one query in DNS wire format as the service does on the
+// emulated network, for a DNS server on real sockets: the reply (nil when
+// a fault says to give none) and how long to hold it back.
+func (s *DNSService) Respond(query []byte) (reply []byte, delay time.Duration, err error) {
+	msg, delay, e := s.respond(query)
+	if e.Err != nil {
+		return nil, 0, e.Err
+	}
+	if msg == nil && e.Kind == EventDNSDropped {
+		return nil, 0, fmt.Errorf("netem: DNS query dropped: %v", e.Reason)
+	}
+	return msg, delay, nil
+}
+
+// respond builds the answer to a query and the trace event that says what
+// it was (its Flow left for the caller).
+func (s *DNSService) respond(payload []byte) ([]byte, time.Duration, TraceEvent) {
+	var p dnsmessage.Parser
+	hdr, err := p.Start(payload)
+	if err != nil {
+		return nil, 0, TraceEvent{Kind: EventDNSDropped, Reason: ReasonMalformed}
 	}
 	question, err := p.Question()
 	if err != nil {
-		n.record(h, TraceEvent{Kind: EventDNSDropped, Reason: ReasonNoQuestion, Flow: q.flow()})
-		return
+		return nil, 0, TraceEvent{Kind: EventDNSDropped, Reason: ReasonNoQuestion}
 	}
 	name := canonical(question.Name.String())
 
 	resp := dnsmessage.Header{ID: hdr.ID, Response: true, Authoritative: true, RecursionDesired: hdr.RecursionDesired, RecursionAvailable: true}
 	var answers []Record
 	delay := time.Duration(0)
-	fault, faulty := h.dns.fault(name)
-	e := TraceEvent{Flow: q.flow(), DNS: DNSTrace{Name: name, Type: question.Type, Fault: fault, Faulty: faulty}}
+	fault, faulty := s.fault(name)
+	e := TraceEvent{DNS: DNSTrace{Name: name, Type: question.Type, Fault: fault, Faulty: faulty}}
 	switch {
 	case faulty && fault.Kind == DNSNoAnswer:
 		e.Kind = EventDNSNoAnswer
-		n.record(h, e)
-		return
+		return nil, 0, e
 	case faulty && fault.Kind == DNSNXDomain:
 		resp.RCode = dnsmessage.RCodeNameError
 	case faulty && fault.Kind == DNSServFail:
@@ -183,7 +212,7 @@ func (h *Host) answerDNS(q *segment) {
 			delay = fault.Delay
 		}
 		var known bool
-		answers, known = h.dns.lookup(name, question.Type)
+		answers, known = s.lookup(name, question.Type)
 		if !known {
 			resp.RCode = dnsmessage.RCodeNameError
 		}
@@ -197,26 +226,16 @@ func (h *Host) answerDNS(q *segment) {
 	for _, a := range answers {
 		if err := a.build(&b); err != nil {
 			e.Kind, e.Reason, e.Err, e.DNS.Record = EventDNSEncodeFailed, ReasonBadRecord, err, a
-			n.record(h, e)
-			return
+			return nil, 0, e
 		}
 	}
 	msg, err := b.Finish()
 	if err != nil {
 		e.Kind, e.Reason, e.Err = EventDNSEncodeFailed, ReasonBadMessage, err
-		n.record(h, e)
-		return
+		return nil, 0, e
 	}
 	e.Kind, e.DNS.RCode, e.DNS.Answers = EventDNSAnswer, resp.RCode, answers
-	n.record(h, e)
-
-	r := &segment{flags: flagUDP, src: q.dst, dst: q.src, payload: msg}
-	if back := n.byAddr[q.src.Addr()]; back != nil {
-		r.path = path(h, back)
-	}
-	r.key = eventKey{flow: flowID(q.dst, q.src), n: q.key.n}
-	at := time.Now().Add(delay)
-	n.schedule(at, r.key, func() { n.forward(r, 0, at) })
+	return msg, delay, e
 }
 
 // fault returns the fault that applies to name: one for the name itself

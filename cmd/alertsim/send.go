@@ -44,6 +44,19 @@ type sendSettings struct {
 	CAFile string `yaml:"ca_file"`
 }
 
+// sendSecurityHelp says which combinations of implicit_tls and security
+// mean what.
+const sendSecurityHelp = `How implicit_tls and security combine:
+  implicit_tls: false (port 25 or 587), the session may upgrade with STARTTLS:
+    security: none       never STARTTLS, plain text throughout
+    security: optional   STARTTLS when offered, else plain text (Postfix's "may")
+    security: required   STARTTLS or fail, any certificate ("encrypt")
+    security: certified  STARTTLS or fail, the certificate verified ("verify", the default)
+  implicit_tls: true (port 465), TLS from the first byte:
+    security: optional or required   any certificate
+    security: certified              the certificate verified (the default)
+    security: none       refused: TLS on connect cannot be "no TLS"`
+
 const sendExample = `server:
   host: smtp.gmail.com
   port: 465
@@ -70,7 +83,7 @@ func sendWith(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: alertsim send [-probe] [-timeout d] SETTINGS.yaml")
 		fmt.Fprintln(stderr, "\nSends one alert through a real server with the device's pipeline. A settings file:")
-		fmt.Fprintf(stderr, "\n%s\n\n", sendExample)
+		fmt.Fprintf(stderr, "\n%s\n\n%s\n\n", sendExample, sendSecurityHelp)
 		fs.PrintDefaults()
 	}
 	probe := fs.Bool("probe", false, "check that the server's port answers before sending, as Test Email can")
@@ -95,11 +108,19 @@ func sendWith(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if res.Probe != "" {
 		fmt.Fprintf(stdout, "probe: %s\n", res.Probe)
 	}
-	fmt.Fprintln(stdout, res.Message)
-	if !res.OK {
-		return 1
+	if res.OK {
+		fmt.Fprintln(stdout, "sent.")
+		return 0
 	}
-	return 0
+	// What happened, not the device UI's words for it (which would say
+	// "SSL/TLS handshake failed" for a server that offers no STARTTLS).
+	var e *alert.Error
+	if errors.As(res.Err, &e) {
+		fmt.Fprintf(stdout, "not sent: %v (%s, at %s)\n", e.Err, e.Class, e.Stage)
+	} else {
+		fmt.Fprintf(stdout, "not sent: %v\n", res.Err)
+	}
+	return 1
 }
 
 // loadSend reads the settings and composes the message.
@@ -131,6 +152,14 @@ func loadSend(path string) (*sendSettings, []byte, *alert.Client, alert.Server, 
 	}
 	if !ok {
 		return nil, nil, nil, srv, fmt.Errorf("%s: security %q: use none, optional, required or certified", path, s.Server.Security)
+	}
+	if s.Server.ImplicitTLS && sec == alert.SecurityNone {
+		return nil, nil, nil, srv, fmt.Errorf("%s: security none with implicit_tls: true contradict each other: implicit TLS always encrypts; use security: required (any certificate) or certified, or implicit_tls: false for plain text (alertsim send -h explains)", path)
+	}
+	for _, f := range []struct{ name, value string }{{"from_name", s.FromName}, {"subject", s.Subject}, {"from", s.From}, {"hello", s.Hello}, {"to", strings.Join(s.To, " ")}} {
+		if strings.ContainsAny(f.value, "\r\n") {
+			return nil, nil, nil, srv, fmt.Errorf("%s: %s holds a line break (CR or LF): a header or command cannot", path, f.name)
+		}
 	}
 	password := s.Server.Password
 	if s.Server.PasswordEnv != "" {

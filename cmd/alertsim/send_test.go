@@ -103,7 +103,7 @@ ca_file: `+caFile+"\n"), 0o644)
 	if code := sendWith(ctx, []string{"-probe", settings}, &log, &log); code != 0 {
 		t.Fatalf("send exited %d:\n%s", code, log.String())
 	}
-	for _, want := range []string{"STARTTLS established: TLS 1.3", "authenticated as camera", "delivered: 250 2.0.0 OK stored", "Test Email sent successfully."} {
+	for _, want := range []string{"STARTTLS established: TLS 1.3", "authenticated as camera", "delivered: 250 2.0.0 OK stored", "\nsent.\n"} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, log.String())
 		}
@@ -125,13 +125,32 @@ ca_file: `+caFile+"\n"), 0o644)
 	}
 }
 
+// TestSendSaysWhatHappened: a server that offers no STARTTLS, with
+// security required, is said to be that, not a failed handshake.
+func TestSendSaysWhatHappened(t *testing.T) {
+	s := startServe(t)
+	host, port, _ := net.SplitHostPort(s.ports["smtp"])
+	path := filepath.Join(t.TempDir(), "send.yaml")
+	os.WriteFile(path, []byte("server: {host: "+host+", port: "+port+", security: required}\nfrom: a@example.com\nto: [b@example.com]\n"), 0o644)
+	var out bytes.Buffer
+	if code := sendWith(context.Background(), []string{path}, &out, &out); code != 1 {
+		t.Fatalf("exit %d:\n%s", code, out.String())
+	}
+	if !strings.Contains(out.String(), "not sent: the server offers no STARTTLS, which security \"required\" needs (tls, at starttls)") || strings.Contains(out.String(), "handshake") {
+		t.Errorf("output:\n%s", out.String())
+	}
+}
+
 func TestSendBadSettings(t *testing.T) {
 	dir := t.TempDir()
 	for name, body := range map[string]string{
-		"unknown key":  "server: {host: x}\nfrom: a@b\nto: [c@d]\nsubjct: x\n",
-		"no host":      "from: a@b\nto: [c@d]\n",
-		"bad security": "server: {host: x, security: strict}\nfrom: a@b\nto: [c@d]\n",
-		"empty env":    "server: {host: x, password_env: ALERTSIM_UNSET_VARIABLE}\nfrom: a@b\nto: [c@d]\n",
+		"unknown key":            "server: {host: x}\nfrom: a@b\nto: [c@d]\nsubjct: x\n",
+		"no host":                "from: a@b\nto: [c@d]\n",
+		"bad security":           "server: {host: x, security: strict}\nfrom: a@b\nto: [c@d]\n",
+		"empty env":              "server: {host: x, password_env: ALERTSIM_UNSET_VARIABLE}\nfrom: a@b\nto: [c@d]\n",
+		"none over implicit TLS": "server: {host: x, implicit_tls: true, security: none}\nfrom: a@b\nto: [c@d]\n",
+		"CR LF in the subject":   "server: {host: x}\nfrom: a@b\nto: [c@d]\nsubject: \"alert\\r\\nBcc: x@y\"\n",
+		"LF in from_name":        "server: {host: x}\nfrom: a@b\nto: [c@d]\nfrom_name: \"Cam\\nX: y\"\n",
 	} {
 		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".yaml")
 		os.WriteFile(path, []byte(body), 0o644)

@@ -5,21 +5,25 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
-	"encoding/pem"
-	"flag"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync"
 	"syscall"
 	"time"
 
+	"alertsim/benchdns"
+	"alertsim/benchlog"
+	"alertsim/benchtls"
+	"alertsim/benchweb"
+	"alertsim/emlstore"
 	"alertsim/fakesmtp"
+	"alertsim/scenarios"
 )
 
 // serve runs the fake server on real sockets, for a device on the bench.
@@ -29,138 +33,151 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	return serveUntil(ctx, args, stdout, stderr)
 }
 
+// benchServer is one SMTP server serve runs and the ports it serves.
+type benchServer struct {
+	name  string
+	srv   *fakesmtp.Server
+	ports []benchPort
+}
+
+type benchPort struct {
+	name string
+	port int
+	mode fakesmtp.Mode
+}
+
 // serveUntil serves until ctx ends.
 func serveUntil(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: alertsim serve [flags]")
-		fmt.Fprintln(stderr, "\nA fake SMTP server for a real device on the bench. It stores every message")
-		fmt.Fprintln(stderr, "and relays nothing anywhere. A port of -1 is not opened; 0 is any free port.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
+	c, code := parseServeFlags(args, stderr)
+	if c == nil {
+		return code
 	}
-	listen := fs.String("listen", "127.0.0.1", "`address` to listen on (0.0.0.0 for a device on the LAN)")
-	smtpPort := fs.Int("smtp", 2525, "`port` for plain SMTP, without TLS")
-	submission := fs.Int("submission", 2587, "`port` for submission with STARTTLS")
-	submissions := fs.Int("submissions", 2465, "`port` for submission over implicit TLS")
-	dir := fs.String("dir", "", "`directory` to write each message to as a .eml file, and the CA certificate as ca.pem")
-	user := fs.String("user", "", "user `name` of the one account (no account: any client may send)")
-	password := fs.String("password", "", "`password` of the account")
-	preset := fs.String("preset", "", "answer like `preset`: "+strings.Join(fakesmtp.PresetNames(), ", "))
-	domain := fs.String("domain", "localhost", "`name` in the greeting, and in the certificate")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "alertsim serve: unexpected argument %q\n", fs.Arg(0))
-		return 2
-	}
-	if (*user == "") != (*password == "") {
-		fmt.Fprintln(stderr, "alertsim serve: -user and -password go together")
-		return 2
-	}
-
-	ca, err := fakesmtp.NewCA("alertsim serve CA")
-	if err != nil {
-		fmt.Fprintf(stderr, "alertsim serve: %v\n", err)
+	failf := func(format string, args ...any) int {
+		fmt.Fprintf(stderr, "alertsim serve: "+format+"\n", args...)
 		return 1
 	}
-	cert, err := ca.Issue(fakesmtp.CertOptions{Hosts: []string{*domain, *listen, "localhost", "127.0.0.1"}})
-	if err != nil {
-		fmt.Fprintf(stderr, "alertsim serve: %v\n", err)
-		return 1
-	}
-	if _, ok := fakesmtp.LookupPreset(*preset); *preset != "" && !ok {
-		fmt.Fprintf(stderr, "alertsim serve: unknown preset %q (presets: %s)\n", *preset, strings.Join(fakesmtp.PresetNames(), ", "))
-		return 2
-	}
-	// The plain port takes mail from anyone, as a port 25 does; the
-	// submission ports want the account's login, as submission does. So
-	// they are two servers, numbering their messages together.
-	newServer := func(submission bool) *fakesmtp.Server {
-		srv := fakesmtp.NewServer()
-		srv.Domain = *domain
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-		srv.Keep = 1000 // a bench server runs for days: the files are the record
-		if *user != "" {
-			srv.Accounts = []fakesmtp.Account{{Username: *user, Password: *password}}
-		}
-		if p, ok := fakesmtp.LookupPreset(*preset); ok {
-			p.Apply(srv)
-		}
-		srv.AuthRequired = submission && len(srv.Accounts) > 0
-		return srv
-	}
-	plainSrv, subSrv := newServer(false), newServer(true)
-	if *dir != "" {
-		if err := os.MkdirAll(*dir, 0o755); err != nil {
-			fmt.Fprintf(stderr, "alertsim serve: %v\n", err)
-			return 1
-		}
-		caFile := filepath.Join(*dir, "ca.pem")
-		if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw}), 0o644); err != nil {
-			fmt.Fprintf(stderr, "alertsim serve: %v\n", err)
-			return 1
-		}
-	}
+	logger := &benchlog.Logger{W: stdout, JSON: c.logJSON}
 
-	var mu sync.Mutex // one line per message, whole, and its number
-	count := 0
-	onMessage := func(m *fakesmtp.Message) {
-		mu.Lock()
-		defer mu.Unlock()
-		count++
-		where := ""
-		if *dir != "" {
-			path, err := writeEML(*dir, *domain, count, m)
-			if err != nil {
-				where = " (NOT SAVED: " + err.Error() + ")"
-			} else {
-				where = " -> " + path
-			}
-		}
-		fmt.Fprintf(stdout, "%s message %d from %s: %s%s\n", time.Now().Format("15:04:05"), count, m.Remote, describeMessage(m), where)
-	}
-	plainSrv.OnMessage, subSrv.OnMessage = onMessage, onMessage
-
-	type port struct {
-		name string
-		port int
-		mode fakesmtp.Mode
-		srv  *fakesmtp.Server
-	}
-	var listeners []net.Listener
-	errc := make(chan error, 3)
-	for _, p := range []port{{"smtp", *smtpPort, fakesmtp.Plain, plainSrv}, {"submission", *submission, fakesmtp.StartTLS, subSrv}, {"submissions", *submissions, fakesmtp.ImplicitTLS, subSrv}} {
-		if p.port < 0 {
-			continue
-		}
-		l, err := net.Listen("tcp", net.JoinHostPort(*listen, strconv.Itoa(p.port)))
+	dir := c.dir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "alertsim-serve-")
 		if err != nil {
-			fmt.Fprintf(stderr, "alertsim serve: %s port: %v\n", p.name, err)
-			for _, l := range listeners {
-				l.Close()
-			}
-			return 1
+			return failf("%v", err)
 		}
-		listeners = append(listeners, l)
-		fmt.Fprintf(stdout, "%-11s listening on %s (%v)\n", p.name, l.Addr(), p.mode)
-		go func() { errc <- p.srv.Serve(l, p.mode) }()
+		defer os.RemoveAll(tmp)
+		dir = tmp
 	}
-	if len(listeners) == 0 {
-		fmt.Fprintln(stderr, "alertsim serve: every port is disabled")
-		return 2
+	store, err := emlstore.Open(dir, c.domain, emlstore.Limits{Messages: c.keep, Age: c.keepAge, Bytes: c.keepBytes})
+	if err != nil {
+		return failf("%v", err)
 	}
-	sum := sha256.Sum256(ca.Cert.Raw)
-	fmt.Fprintf(stdout, "CA certificate sha256 %s", hex.EncodeToString(sum[:]))
-	if *dir != "" {
-		fmt.Fprintf(stdout, ", in %s", filepath.Join(*dir, "ca.pem"))
+	defer store.Close()
+	store.OnEvict = func(e emlstore.Entry, reason string) {
+		logger.Line(time.Now(), benchlog.Field{Key: "event", Value: "evicted"}, benchlog.Field{Key: "key", Value: e.Key}, benchlog.Field{Key: "reason", Value: reason})
+	}
+	store.Start()
+
+	id, err := benchtls.Load(benchtls.Options{Dir: dir, Hosts: benchtls.Hosts(c.domain, c.listen), KeyType: benchtls.KeyType(c.keyType), CertFile: c.cert, KeyFile: c.key})
+	if err != nil {
+		return failf("%v", err)
+	}
+
+	var servers []*benchServer
+	var sc *scenarios.Scenario
+	if c.scenario != "" {
+		sc, err = scenarios.Load(c.scenario)
+		if err != nil {
+			return failf("%v", err)
+		}
+		if id.CA == nil {
+			return failf("-scenario issues its servers' certificates (valid, expired, wrong name...) from the CA: -cert cannot be used with it")
+		}
+		built, err := sc.BenchServers(id.CA, benchtls.Hosts(c.domain, c.listen))
+		if err != nil {
+			return failf("%v", err)
+		}
+		for _, b := range built {
+			bs := &benchServer{name: b.Host, srv: b.Server}
+			for _, l := range b.Listeners {
+				bs.ports = append(bs.ports, benchPort{fmt.Sprintf("%s:%d", b.Host, l.Port), l.Port + c.portOffset, l.Mode})
+			}
+			servers = append(servers, bs)
+		}
+	} else {
+		servers = c.defaultServers(id)
+	}
+	for _, bs := range servers {
+		bs.srv.Store = store
+		bs.srv.DeferParse = true // the store parses a message when it is first looked at
+		c.benchLimits(bs.srv, sc != nil)
+	}
+
+	web := &benchweb.Handler{Store: store, CAPEM: id.CAPEM, Title: "alertsim bench: " + c.domain}
+	for _, bs := range servers {
+		web.Servers = append(web.Servers, benchweb.Server{Name: bs.name, SMTP: bs.srv})
+		bs.srv.OnEvent = eventSink(bs, logger, store, web)
+	}
+
+	var closers []func()
+	defer func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}()
+	errc := make(chan error, 16)
+	for _, bs := range servers {
+		srv := bs.srv
+		closers = append(closers, func() { srv.Close() })
+		for _, p := range bs.ports {
+			if p.port < 0 {
+				continue
+			}
+			l, err := net.Listen("tcp", net.JoinHostPort(c.listen, strconv.Itoa(p.port)))
+			if err != nil {
+				return failf("%s port: %v", p.name, err)
+			}
+			fmt.Fprintf(stdout, "%-11s listening on %s (%v)\n", p.name, l.Addr(), p.mode)
+			go func() { errc <- srv.Serve(l, p.mode) }()
+		}
+	}
+	if sc != nil && c.dnsPort >= 0 {
+		stop, err := c.serveDNS(sc, stdout, logger)
+		if err != nil {
+			return failf("%v", err)
+		}
+		closers = append(closers, stop)
+	}
+	if c.http != "" {
+		l, err := net.Listen("tcp", c.http)
+		if err != nil {
+			return failf("web page: %v", err)
+		}
+		hs := &http.Server{Handler: web, ReadHeaderTimeout: 10 * time.Second}
+		go hs.Serve(l)
+		closers = append(closers, func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			hs.Shutdown(sctx)
+			hs.Close()
+		})
+		fmt.Fprintf(stdout, "web page   on http://%s/\n", l.Addr())
+	}
+	fmt.Fprintf(stdout, "messages   in %s", dir)
+	if c.dir == "" {
+		fmt.Fprint(stdout, " (temporary: give -dir to keep them)")
 	}
 	fmt.Fprintln(stdout)
-	if *dir == "" {
-		fmt.Fprintln(stdout, "messages are kept in memory only: give -dir to save them")
+	sum := sha256.Sum256(id.Certificate.Certificate[len(id.Certificate.Certificate)-1])
+	if id.CA != nil {
+		sum = sha256.Sum256(id.CA.Cert.Raw)
+	} else if err := os.WriteFile(filepath.Join(dir, "ca.pem"), id.CAPEM, 0o644); err != nil {
+		return failf("%v", err)
 	}
+	reused := ""
+	if id.Reused {
+		reused = " (kept from an earlier run)"
+	}
+	fmt.Fprintf(stdout, "CA certificate sha256 %s, in %s%s\n", hex.EncodeToString(sum[:]), filepath.Join(dir, "ca.pem"), reused)
 
 	status := 0
 	select {
@@ -169,65 +186,159 @@ func serveUntil(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "alertsim serve: %v\n", err)
 		status = 1
 	}
-	plainSrv.Close()
-	subSrv.Close()
-	fmt.Fprintf(stdout, "stopped after %d message(s)\n", plainSrv.Accepted()+subSrv.Accepted())
+	total := 0
+	for _, bs := range servers {
+		bs.srv.Close()
+		total += bs.srv.Accepted()
+	}
+	fmt.Fprintf(stdout, "stopped after %d message(s)\n", total)
 	return status
 }
 
-func describeMessage(m *fakesmtp.Message) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "<%s> -> <%s>, %d bytes", m.From, strings.Join(m.To, ">, <"), len(m.Raw))
-	if n := len(m.Attachments()); n > 0 {
-		fmt.Fprintf(&b, ", %d attachment(s)", n)
+// defaultServers are serve's own two: the plain port takes mail from
+// anyone, as a port 25 does; the submission ports want the account's
+// login, as submission does.
+func (c *serveFlags) defaultServers(id *benchtls.Identity) []*benchServer {
+	newServer := func(submission bool) *fakesmtp.Server {
+		srv := fakesmtp.NewServer()
+		srv.Domain = c.domain
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{id.Certificate}}
+		if c.user != "" {
+			srv.Accounts = []fakesmtp.Account{{Username: c.user, Password: c.password}}
+		}
+		if p, ok := fakesmtp.LookupPreset(c.preset); ok {
+			p.Apply(srv)
+		}
+		srv.AuthRequired = submission && len(srv.Accounts) > 0
+		return srv
 	}
-	if m.TLS != nil {
-		fmt.Fprintf(&b, ", %s", m.TLS.Version)
+	plain, sub := newServer(false), newServer(true)
+	plainMode := fakesmtp.Plain
+	if plain.RequireTLS {
+		// A preset that wants TLS before AUTH or MAIL (gmail-like) must
+		// offer it: its plain port offers STARTTLS, as Gmail's port 25
+		// does.
+		plainMode = fakesmtp.StartTLS
 	}
-	if m.AuthUser != "" {
-		fmt.Fprintf(&b, ", AUTH %s %s", m.AuthMechanism, m.AuthUser)
+	return []*benchServer{
+		{name: "smtp", srv: plain, ports: []benchPort{{"smtp", c.smtp, plainMode}}},
+		{name: "submission", srv: sub, ports: []benchPort{{"submission", c.submission, fakesmtp.StartTLS}, {"submissions", c.submissions, fakesmtp.ImplicitTLS}}},
 	}
-	return b.String()
 }
 
-// writeEML writes a message to dir: a Received line, then the message as
-// it came. It is written to a temporary name and renamed, so that a reader
-// watching the directory never sees half a file.
-func writeEML(dir, domain string, n int, m *fakesmtp.Message) (string, error) {
-	name := fmt.Sprintf("%s-%06d.eml", m.Received.UTC().Format("20060102T150405.000"), n)
-	path := filepath.Join(dir, name)
-	f, err := os.CreateTemp(dir, ".incoming-*")
-	if err != nil {
-		return "", err
+// benchLimits sets what a server on real sockets for days needs, and the
+// faults given as flags.
+func (c *serveFlags) benchLimits(srv *fakesmtp.Server, scenario bool) {
+	srv.Keep = 100 // the store has them all; this is for WaitForMessages
+	srv.KeepSessions = 1000
+	srv.MaxTranscriptLines = 1000
+	srv.MaxRecipients = c.maxRecipients
+	srv.MaxConnections = c.maxConnections
+	srv.MaxClientConnections = c.maxClientConns
+	srv.ReadTimeout = c.readTimeout
+	srv.MaxSessionTime = c.sessionTime
+	if c.authFailures > 0 {
+		srv.AuthThrottle = fakesmtp.AuthThrottle{Failures: c.authFailures, Per: c.authWindow, Delay: time.Second}
 	}
-	_, err = io.WriteString(f, receivedLine(domain, n, m))
-	if err == nil {
-		_, err = f.Write(m.Raw)
+	if srv.MaxMessageBytes == 0 || c.set["max-size"] {
+		srv.MaxMessageBytes = c.maxSize
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if min := tlsVersions[c.minTLS]; srv.TLSConfig != nil && (!scenario || c.set["min-tls"]) {
+		srv.TLSConfig.MinVersion = min
+		if min < tls.VersionTLS12 {
+			// Old firmware often knows only RSA key exchange and CBC,
+			// which Go no longer offers by default.
+			srv.TLSConfig.CipherSuites = oldFirmwareSuites()
+		}
 	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
+	if c.set["greylist"] {
+		srv.Greylist = c.greylist
 	}
-	if err != nil {
-		os.Remove(f.Name())
-		return "", err
+	if c.set["tarpit"] {
+		srv.Tarpit = c.tarpit
 	}
-	return path, nil
+	if c.failFirst > 0 {
+		r := srv.Replies.TryLater
+		if r == nil {
+			r = fakesmtp.DefaultReplies().TryLater
+		}
+		srv.Faults = append(srv.Faults, fakesmtp.Fault{Stage: fakesmtp.StageConnect, Reply: r, Times: c.failFirst})
+	}
+	if c.rateLimit != "" {
+		srv.RateLimit, _ = parseRate(c.rateLimit)
+	}
+	if c.disconnectAfter > 0 {
+		srv.DisconnectAfter = c.disconnectAfter
+	}
+	srv.Faults = append(srv.Faults, c.faults...)
 }
 
-// receivedLine is the trace header a server adds (RFC 5321 section
-// 4.4); the protocol names are RFC 3848's.
-func receivedLine(domain string, n int, m *fakesmtp.Message) string {
-	with := "ESMTP"
-	if m.TLS != nil {
-		with += "S"
+// oldFirmwareSuites are Go's secure suites and the RSA key exchange ones
+// that TLS 1.0 firmware may offer alone.
+func oldFirmwareSuites() []uint16 {
+	var out []uint16
+	for _, s := range tls.CipherSuites() {
+		out = append(out, s.ID)
 	}
-	if m.AuthUser != "" {
-		with += "A"
+	return append(out, tls.TLS_RSA_WITH_AES_128_CBC_SHA, tls.TLS_RSA_WITH_AES_256_CBC_SHA)
+}
+
+// eventSink logs a server's events, tells the page, and keeps a finished
+// session with the messages it delivered.
+func eventSink(bs *benchServer, logger *benchlog.Logger, store *emlstore.Store, web *benchweb.Handler) func(fakesmtp.Event) {
+	return func(e fakesmtp.Event) {
+		logger.Event(bs.name, e)
+		if e.Kind == fakesmtp.EventClose {
+			if s, ok := bs.srv.Session(e.Session); ok && s.Delivered > 0 {
+				store.AttachSession(s)
+			}
+		}
+		web.Notify()
 	}
-	ip, _, _ := net.SplitHostPort(m.Remote)
-	return fmt.Sprintf("Received: from %s ([%s])\r\n\tby %s (alertsim) with %s id %d;\r\n\t%s\r\n",
-		m.Helo, ip, domain, with, n, m.Received.Format(time.RFC1123Z))
+}
+
+// serveDNS serves the scenario's first DNS server on real UDP and TCP
+// sockets, its mail servers' names answering with the listen address.
+func (c *serveFlags) serveDNS(sc *scenarios.Scenario, stdout io.Writer, logger *benchlog.Logger) (func(), error) {
+	addr, err := netip.ParseAddr(c.listen)
+	if err != nil || addr.IsUnspecified() {
+		addr = netip.MustParseAddr("127.0.0.1")
+		if ips := benchtls.Hosts("", c.listen); err == nil && len(ips) > 4 {
+			// 0.0.0.0: the first interface address that is not loopback.
+			if a, err := netip.ParseAddr(ips[4]); err == nil {
+				addr = a
+			}
+		}
+	}
+	services := sc.BenchDNS(addr)
+	if len(services) == 0 {
+		return func() {}, nil
+	}
+	if len(services) > 1 {
+		fmt.Fprintf(stdout, "dns: the scenario has %d DNS servers; serving the first, %s\n", len(services), services[0].Name)
+	}
+	srv := &benchdns.Server{Service: services[0].Service, OnQuery: func(client net.Addr, replied int, err error) {
+		f := []benchlog.Field{{Key: "server", Value: "dns"}, {Key: "event", Value: "query"}, {Key: "remote", Value: client.String()}, {Key: "reply", Value: strconv.Itoa(replied) + " bytes"}}
+		if replied == 0 {
+			f[3].Value = "none (fault)"
+		}
+		if err != nil {
+			f = append(f, benchlog.Field{Key: "reason", Value: err.Error()})
+		}
+		logger.Line(time.Now(), f...)
+	}}
+	hostport := net.JoinHostPort(c.listen, strconv.Itoa(c.dnsPort))
+	pc, err := net.ListenPacket("udp", hostport)
+	if err != nil {
+		return nil, fmt.Errorf("dns port: %w", err)
+	}
+	l, err := net.Listen("tcp", pc.LocalAddr().String())
+	if err != nil {
+		pc.Close()
+		return nil, fmt.Errorf("dns port (TCP): %w", err)
+	}
+	go srv.ServeUDP(pc)
+	go srv.ServeTCP(l)
+	fmt.Fprintf(stdout, "%-11s listening on %s (UDP and TCP, names -> %s)\n", "dns", pc.LocalAddr(), addr)
+	return func() { srv.Close() }, nil
 }

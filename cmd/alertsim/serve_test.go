@@ -23,17 +23,27 @@ import (
 // served is a running `alertsim serve`, in this process.
 type served struct {
 	ports map[string]string // "smtp" -> "127.0.0.1:40001"
+	web   string            // "http://127.0.0.1:40003"
 	dir   string
 	lines chan string // what it prints, after the start-up lines
 	stop  func() int
 }
 
-var listening = regexp.MustCompile(`^(\w+) +listening on (\S+) `)
+var (
+	listening = regexp.MustCompile(`^(\S+) +listening on (\S+) `)
+	webPage   = regexp.MustCompile(`^web page +on (\S+)/$`)
+)
 
 func startServe(t *testing.T, extra ...string) *served {
 	t.Helper()
 	dir := t.TempDir()
-	args := append([]string{"-smtp", "0", "-submission", "0", "-submissions", "0", "-dir", dir}, extra...)
+	return startServeIn(t, dir, extra...)
+}
+
+// startServeIn runs serve with -dir dir, on free ports.
+func startServeIn(t testing.TB, dir string, extra ...string) *served {
+	t.Helper()
+	args := append([]string{"-smtp", "0", "-submission", "0", "-submissions", "0", "-http", "127.0.0.1:0", "-dir", dir}, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
@@ -47,6 +57,9 @@ func startServe(t *testing.T, extra ...string) *served {
 		line := scan.Text()
 		if m := listening.FindStringSubmatch(line); m != nil {
 			s.ports[m[1]] = m[2]
+		}
+		if m := webPage.FindStringSubmatch(line); m != nil {
+			s.web = m[1]
 		}
 		if strings.HasPrefix(line, "CA certificate") {
 			break
@@ -74,8 +87,20 @@ func startServe(t *testing.T, extra ...string) *served {
 	return s
 }
 
-// eml returns the messages written to the directory, the Received line
-// cut off, in order.
+// waitLine returns the next line serve prints that contains want.
+func (s *served) waitLine(t testing.TB, want string) string {
+	t.Helper()
+	for line := range s.lines {
+		if strings.Contains(line, want) {
+			return line
+		}
+	}
+	t.Fatalf("serve ended without printing %q", want)
+	return ""
+}
+
+// eml returns the messages written to the directory, the trace fields
+// (Return-Path, Delivered-To, Received) cut off, in order.
 func (s *served) eml(t *testing.T) [][]byte {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(s.dir, "*.eml"))
@@ -86,9 +111,14 @@ func (s *served) eml(t *testing.T) [][]byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(string(b), "Received: from ") {
-			t.Errorf("%s does not start with a Received line", f)
+		if !strings.HasPrefix(string(b), "Return-Path: <") {
+			t.Errorf("%s does not start with a Return-Path line", f)
 		}
+		i := strings.Index(string(b), "\r\nReceived: from ")
+		if i < 0 {
+			t.Fatalf("%s has no Received field", f)
+		}
+		b = b[i+2:]
 		// The Received field and its two folded lines.
 		for range 3 {
 			b = b[strings.Index(string(b), "\r\n")+2:]
@@ -133,9 +163,9 @@ func TestServeWithSwaks(t *testing.T) {
 		args []string
 		want string // in the line serve prints
 	}{
-		{"submission: STARTTLS and AUTH LOGIN", []string{"--port", port(s.ports["submission"]), "--tls", "--auth", "LOGIN", "--auth-user", benchUser, "--auth-password", benchPassword}, "TLS 1.3, AUTH LOGIN camera"},
-		{"submissions: implicit TLS and AUTH PLAIN", []string{"--port", port(s.ports["submissions"]), "--tls-on-connect", "--auth", "PLAIN", "--auth-user", benchUser, "--auth-password", benchPassword}, "TLS 1.3, AUTH PLAIN camera"},
-		{"smtp: plain", []string{"--port", port(s.ports["smtp"])}, "bytes -> "},
+		{"submission: STARTTLS and AUTH LOGIN", []string{"--port", port(s.ports["submission"]), "--tls", "--auth", "LOGIN", "--auth-user", benchUser, "--auth-password", benchPassword}, `server=submission session=1 event=message`},
+		{"submissions: implicit TLS and AUTH PLAIN", []string{"--port", port(s.ports["submissions"]), "--tls-on-connect", "--auth", "PLAIN", "--auth-user", benchUser, "--auth-password", benchPassword}, `server=submission session=2 event=message`},
+		{"smtp: plain", []string{"--port", port(s.ports["smtp"])}, "server=smtp session=1 event=message"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -145,9 +175,12 @@ func TestServeWithSwaks(t *testing.T) {
 			if err != nil {
 				t.Fatalf("swaks: %v\n%s", err, out)
 			}
-			line := <-s.lines
-			if !strings.Contains(line, tc.want) || !strings.Contains(line, "<camera@example.com> -> <owner@example.com>") {
+			line := s.waitLine(t, "event=message")
+			if !strings.Contains(line, tc.want) || !strings.Contains(line, "from=camera@example.com to=owner@example.com") {
 				t.Errorf("serve printed %q, want it to mention %q", line, tc.want)
+			}
+			if strings.Contains(tc.name, "AUTH") && !strings.Contains(line, `tls="TLS 1.3" user=camera`) {
+				t.Errorf("serve printed %q, want the TLS version and the login", line)
 			}
 		})
 	}
@@ -198,7 +231,7 @@ func TestServeWithNetSMTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Quit()
-	<-s.lines
+	s.waitLine(t, "event=message")
 	s.stop()
 	if msgs := s.eml(t); len(msgs) != 1 || string(msgs[0]) != message+"\r\n" {
 		t.Errorf("stored %q", msgs)
@@ -256,13 +289,13 @@ func TestServeBadFlags(t *testing.T) {
 // stops it with SIGINT, as Ctrl-C does.
 func TestServeExitsOnInterrupt(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "ALERTSIM_MAIN=serve -smtp 0 -submission 0 -submissions 0")
+	cmd.Env = append(os.Environ(), "ALERTSIM_MAIN=serve -smtp 0 -submission 0 -submissions 0 -http 127.0.0.1:0")
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	scan := bufio.NewScanner(stdout)
-	for scan.Scan() && !strings.HasPrefix(scan.Text(), "messages are kept in memory") {
+	for scan.Scan() && !strings.HasPrefix(scan.Text(), "CA certificate") {
 	}
 	cmd.Process.Signal(syscall.SIGINT)
 	var rest strings.Builder

@@ -328,7 +328,7 @@ func (d *delivery) send(env Envelope, msg []byte) (*Receipt, error) {
 	}
 
 	d.step(d.t.Command)
-	if err := sc.Mail(env.From); err != nil {
+	if err := d.mail(sc, env, msg); err != nil {
 		return nil, d.smtpFail("mail", err)
 	}
 	var firstRefusal error
@@ -362,6 +362,41 @@ func (d *delivery) send(env Envelope, msg []byte) (*Receipt, error) {
 	d.step(d.t.Command)
 	sc.Quit()
 	return r, nil
+}
+
+// mail sends MAIL FROM, declaring BODY=8BITMIME (RFC 6152) only for a
+// message with 8-bit bytes and SMTPUTF8 (RFC 6531) only for an envelope
+// that needs it, where net/smtp's Mail declares both whenever the server
+// offers them: a firmware that composes 7-bit mail (quoted-printable,
+// base64, RFC 2047 words) has nothing to declare.
+func (d *delivery) mail(sc *smtp.Client, env Envelope, msg []byte) error {
+	if strings.ContainsAny(env.From, "\r\n") {
+		return errors.New("smtp: the sender address holds a line break")
+	}
+	cmd := "MAIL FROM:<" + env.From + ">"
+	if ok, _ := sc.Extension("8BITMIME"); ok && !ascii(string(msg)) {
+		cmd += " BODY=8BITMIME"
+	}
+	if ok, _ := sc.Extension("SMTPUTF8"); ok && (!ascii(env.From) || !ascii(strings.Join(env.To, ""))) {
+		cmd += " SMTPUTF8"
+	}
+	id, err := sc.Text.Cmd("%s", cmd)
+	if err != nil {
+		return err
+	}
+	sc.Text.StartResponse(id)
+	defer sc.Text.EndResponse(id)
+	_, _, err = sc.Text.ReadResponse(250)
+	return err
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // data sends the message and returns the server's reply to its end. It

@@ -14,6 +14,9 @@ type TestResult struct {
 	Message string
 	// Probe says how the reachability check went, when one was asked for.
 	Probe string
+	// Err is the failure itself, with its class, stage and reply: what a
+	// developer wants beside the UI's words.
+	Err error
 }
 
 // uiWords are how device UIs name each failure.
@@ -44,6 +47,7 @@ func (c *Client) TestEmail(ctx context.Context, srv Server, env Envelope, msg []
 		res.OK, res.Message = true, "Test Email sent successfully."
 		return res
 	}
+	res.Err = err
 	res.Message = "Test Email failed: " + err.Error()
 	if e, ok := err.(*Error); ok {
 		res.Message = "Test Email failed: " + uiWords[e.Class]

@@ -1,0 +1,192 @@
+package benchweb
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"alertsim/fakesmtp"
+)
+
+// SessionSummary is a session in a list.
+type SessionSummary struct {
+	ID        string    `json:"id"`
+	Server    string    `json:"server"`
+	Remote    string    `json:"remote"`
+	Local     string    `json:"local"`
+	Mode      string    `json:"mode"`
+	Started   time.Time `json:"started"`
+	Ended     time.Time `json:"ended,omitzero"`
+	EndReason string    `json:"endReason,omitempty"`
+	Helo      string    `json:"helo,omitempty"`
+	TLS       *TLSView  `json:"tls,omitempty"`
+	TLSError  string    `json:"tlsError,omitempty"`
+	AuthUser  string    `json:"authUser,omitempty"`
+	// Logins are the AUTH attempts: user, mechanism, result.
+	Logins    []LoginView `json:"logins"`
+	Delivered int         `json:"delivered"`
+	Messages  []string    `json:"messages"`
+	// Failed: the session delivered nothing.
+	Failed bool `json:"failed"`
+	// Problem is the reason to look at it, in a few words: the last
+	// refusal, a failed handshake or login, how it ended.
+	Problem string `json:"problem,omitempty"`
+}
+
+// LoginView is one AUTH attempt; passwords are never kept.
+type LoginView struct {
+	At        time.Time `json:"at"`
+	Mechanism string    `json:"mechanism"`
+	User      string    `json:"user"`
+	OK        bool      `json:"ok"`
+	Reply     string    `json:"reply,omitempty"`
+}
+
+// SessionDetail is a session with its transcript.
+type SessionDetail struct {
+	SessionSummary
+	Transcript []LineView `json:"transcript"`
+	Omitted    int        `json:"omitted,omitempty"`
+}
+
+// LineView is one transcript line: "C" (client), "S" (server) or "*".
+type LineView struct {
+	At   time.Time `json:"at"`
+	Who  string    `json:"who"`
+	Text string    `json:"text"`
+}
+
+func sessionSummary(server string, s fakesmtp.Session) SessionSummary {
+	out := SessionSummary{
+		ID: fmt.Sprintf("%s-%d", server, s.ID), Server: server, Remote: s.Remote, Local: s.Local, Mode: s.Mode.String(),
+		Started: s.Started, Ended: s.Ended, EndReason: s.EndReason, Helo: s.Helo, TLS: tlsView(s.TLS), TLSError: s.TLSError, AuthUser: s.AuthUser,
+		Logins: []LoginView{}, Delivered: s.Delivered, Messages: slices.Clone(s.StoreKeys), Failed: s.Delivered == 0,
+	}
+	if out.Messages == nil {
+		out.Messages = []string{}
+	}
+	for _, l := range s.Logins {
+		out.Logins = append(out.Logins, LoginView{At: l.At, Mechanism: l.Mechanism, User: l.User, OK: l.OK, Reply: l.Reply})
+	}
+	out.Problem = problem(s)
+	return out
+}
+
+// problem says in a few words why a session needs a look: a refused
+// login first (what follows it, a client's "*" cancelling, says less),
+// then the last refusal, a failed handshake, how it ended.
+func problem(s fakesmtp.Session) string {
+	for _, l := range slices.Backward(s.Logins) {
+		if !l.OK && s.Delivered == 0 {
+			return l.Reply
+		}
+	}
+	for i := len(s.Transcript) - 1; i >= 0; i-- {
+		l := s.Transcript[i]
+		switch {
+		case l.Kind == fakesmtp.Reply && len(l.Text) >= 3 && (l.Text[0] == '4' || l.Text[0] == '5'):
+			return l.Text
+		}
+	}
+	if s.TLSError != "" {
+		return "TLS handshake failed: " + s.TLSError
+	}
+	if s.Delivered == 0 && s.EndReason != "" && s.EndReason != "client quit" {
+		return s.EndReason
+	}
+	return ""
+}
+
+func sessionDetail(server string, s fakesmtp.Session) SessionDetail {
+	d := SessionDetail{SessionSummary: sessionSummary(server, s), Transcript: []LineView{}, Omitted: s.Omitted}
+	for _, l := range s.Transcript {
+		who := map[fakesmtp.LineKind]string{fakesmtp.Command: "C", fakesmtp.Reply: "S", fakesmtp.Note: "*"}[l.Kind]
+		d.Transcript = append(d.Transcript, LineView{At: l.At, Who: who, Text: l.Text})
+	}
+	return d
+}
+
+// allSessions returns every server's sessions, newest first.
+func (h *Handler) allSessions() []SessionDetail {
+	var out []SessionDetail
+	for _, srv := range h.Servers {
+		for _, s := range srv.SMTP.Sessions() {
+			out = append(out, sessionDetail(srv.Name, s))
+		}
+	}
+	slices.SortStableFunc(out, func(a, b SessionDetail) int { return b.Started.Compare(a.Started) })
+	return out
+}
+
+type sessionList struct {
+	Total    int              `json:"total"`
+	Sessions []SessionSummary `json:"sessions"`
+}
+
+func (h *Handler) sessionList(r *http.Request) sessionList {
+	failed := r.URL.Query().Get("failed") == "1"
+	out := sessionList{Sessions: []SessionSummary{}}
+	for _, s := range h.allSessions() {
+		if failed && !s.Failed {
+			continue
+		}
+		out.Total++
+		if len(out.Sessions) < intParam(r, "limit", 200) {
+			out.Sessions = append(out.Sessions, s.SessionSummary)
+		}
+	}
+	return out
+}
+
+func (h *Handler) listSessions(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, h.sessionList(r))
+}
+
+// waitSessions waits until count sessions match and have ended.
+func (h *Handler) waitSessions(w http.ResponseWriter, r *http.Request) {
+	want := intParam(r, "count", 1)
+	ctx, cancel := context.WithTimeout(r.Context(), waitTimeout(r))
+	defer cancel()
+	for {
+		changed := h.sessionChanged()
+		l := h.sessionList(r)
+		ended := 0
+		for _, s := range l.Sessions {
+			if !s.Ended.IsZero() {
+				ended++
+			}
+		}
+		if ended >= want {
+			writeJSON(w, http.StatusOK, l)
+			return
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			fail(w, http.StatusRequestTimeout, "%d of %d sessions ended after %v", ended, want, waitTimeout(r))
+			return
+		}
+	}
+}
+
+func (h *Handler) getSession(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	for _, s := range h.allSessions() {
+		if s.ID == id {
+			writeJSON(w, http.StatusOK, s)
+			return
+		}
+	}
+	fail(w, http.StatusNotFound, "no such session (sessions are kept in memory, the latest ones only)")
+}
+
+func (h *Handler) deleteSessions(w http.ResponseWriter, r *http.Request) {
+	n := 0
+	for _, srv := range h.Servers {
+		n += srv.SMTP.ForgetSessions()
+	}
+	h.Notify()
+	writeJSON(w, http.StatusOK, map[string]int{"deleted": n})
+}

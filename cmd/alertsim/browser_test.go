@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"alertsim/sim/imaging"
+)
+
+// browser starts headless Chromium (Debian's package, which make test
+// installs) with a fresh profile, for the rest of the test.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed; make test installs it (apt-get install chromium)")
+		}
+		t.Skip("chromium is not installed; make test installs it (apt-get install chromium)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox, // as root, in CI
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		// Without these, Chromium reaches for the network, which a closed
+		// one refuses.
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1400, 1000),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	return ctx
+}
+
+// screenshot writes the page to build/screenshots/name.png, for a person
+// to look at.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join("..", "..", "build", "screenshots")
+	os.MkdirAll(dir, 0o755)
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// text returns the visible text of the first element sel selects.
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(sel))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// TestPageShowsMailLive: the page is open; swaks sends a snapshot; the
+// message appears without a reload, with the snapshot's thumbnail, and
+// opens to its attachment.
+func TestPageShowsMailLive(t *testing.T) {
+	swaks := requireTool(t, "swaks")
+	ctx := browser(t)
+	s := startServe(t, "-user", benchUser, "-password", benchPassword)
+
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(s.web+"/"),
+		chromedp.WaitVisible("#no-messages"),
+		chromedp.WaitVisible("#live.on"), // the event stream is up
+	); err != nil {
+		t.Fatal(err)
+	}
+	snapshot := filepath.Join(t.TempDir(), "snapshot.jpg")
+	jpeg, err := imaging.Snapshot(imaging.Spec{Seed: 7, Stream: imaging.SubStream, Taken: time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(snapshot, jpeg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.CommandContext(ctx, swaks, "--server", "127.0.0.1", "--port", port(s.ports["submission"]), "--tls",
+		"--auth", "PLAIN", "--auth-user", benchUser, "--auth-password", benchPassword,
+		"--from", "camera@example.com", "--to", "owner@example.com", "--header", "Subject: Motion at the gate",
+		"--body", "Motion detected at 12:00.", "--attach-type", "image/jpeg", "--attach-name", "snapshot.jpg", "--attach", "@"+snapshot).CombinedOutput()
+	if err != nil {
+		t.Fatalf("swaks: %v\n%s", err, out)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible("tr.message img.thumb")); err != nil {
+		t.Fatal(err)
+	}
+	thumbLoaded := `(() => { const i = document.querySelector("tr.message img.thumb"); return i.complete && i.naturalWidth > 0; })()`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](thumbLoaded)); err != nil {
+		t.Fatalf("the thumbnail never loaded: %v", err)
+	}
+	subject := text(t, ctx, "tr.message td.subject")
+	count := text(t, ctx, "#count-messages")
+	if subject != "Motion at the gate" || count != "1" {
+		t.Errorf("the list shows %q, count %s", subject, count)
+	}
+	screenshot(t, ctx, "bench-message-live")
+
+	if err := chromedp.Do(ctx, chromedp.Click("tr.message"), chromedp.WaitVisible(".attachment img")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const i = document.querySelector(".attachment img"); return i.complete && i.naturalWidth > 0; })()`)); err != nil {
+		t.Fatalf("the attachment's thumbnail never loaded: %v", err)
+	}
+	body := text(t, ctx, "#detail pre.text")
+	sessionText := text(t, ctx, "#detail pre.transcript")
+	if !strings.Contains(body, "Motion detected at 12:00.") {
+		t.Errorf("the message's text: %q", body)
+	}
+	if !strings.Contains(sessionText, "C: AUTH PLAIN [redacted]") || strings.Contains(sessionText, benchPassword) {
+		t.Errorf("the session's transcript: %q", sessionText)
+	}
+	screenshot(t, ctx, "bench-message-detail")
+}
+
+// TestPageShowsFailedLogin: a session refused for a wrong password is
+// listed among those that delivered nothing, with the refusal as its
+// reason.
+func TestPageShowsFailedLogin(t *testing.T) {
+	swaks := requireTool(t, "swaks")
+	ctx := browser(t)
+	s := startServe(t, "-user", benchUser, "-password", benchPassword)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(s.web+"/"),
+		chromedp.WaitVisible("#live.on"),
+		chromedp.Click("#tab-sessions"),
+		chromedp.WaitVisible("#no-sessions"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.CommandContext(ctx, swaks, "--server", "127.0.0.1", "--port", port(s.ports["submission"]), "--tls",
+		"--auth", "LOGIN", "--auth-user", benchUser, "--auth-password", "not-the-password",
+		"--from", "camera@example.com", "--to", "owner@example.com").CombinedOutput()
+	if err == nil {
+		t.Fatalf("swaks delivered with a wrong password:\n%s", out)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible("tr.session.failed")); err != nil {
+		t.Fatal(err)
+	}
+	why := text(t, ctx, "tr.session.failed td.why")
+	login := text(t, ctx, "tr.session.failed td:nth-child(5)")
+	failed := text(t, ctx, "#count-failed")
+	if !strings.Contains(why, "535 5.7.8") || login != benchUser+" refused" || failed != "1" {
+		t.Errorf("the failed session shows why %q, login %q, count %s", why, login, failed)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click("tr.session.failed"), chromedp.WaitVisible("#detail pre.transcript")); err != nil {
+		t.Fatal(err)
+	}
+	detail := text(t, ctx, "#detail")
+	if !strings.Contains(detail, "LOGIN camera: refused 535 5.7.8") || strings.Contains(detail, "not-the-password") {
+		t.Errorf("the session's page: %q", detail)
+	}
+	screenshot(t, ctx, "bench-failed-login")
+}
