@@ -194,7 +194,7 @@ func (n *Network) scheduleFaults(h *Host) {
 		// Events of a link since replaced by SetLink do nothing.
 		current := func() bool { return h.linkGen == gen }
 		switch f.Kind {
-		case FaultDown, FaultStall:
+		case FaultDown, FaultStall, FaultNoSignal:
 			begin, end := EventLinkDown, EventLinkUp
 			if f.Kind == FaultStall {
 				begin, end = EventStalled, EventUnstalled
@@ -207,7 +207,7 @@ func (n *Network) scheduleFaults(h *Host) {
 			if f.For > 0 {
 				n.schedule(at.Add(f.For), k, func() {
 					if current() {
-						n.record(h, TraceEvent{Kind: end})
+						n.record(h, TraceEvent{Kind: end, Fault: f})
 					}
 				})
 			}

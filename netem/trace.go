@@ -122,6 +122,10 @@ const (
 	// EventDNSEncodeFailed: the DNS service could not build its answer
 	// (ReasonBadRecord, ReasonBadMessage); Err says why.
 	EventDNSEncodeFailed
+	// EventUnreachable: a dial (TCP) or a datagram (UDP) failed at once
+	// with ENETUNREACH: the host's link had no signal (FaultNoSignal).
+	// Flow's source port is 0: none was bound.
+	EventUnreachable
 )
 
 var eventKindNames = [...]string{
@@ -148,6 +152,7 @@ var eventKindNames = [...]string{
 	EventDNSNoAnswer:         "dns-no-answer",
 	EventDNSDropped:          "dns-dropped",
 	EventDNSEncodeFailed:     "dns-encode-failed",
+	EventUnreachable:         "unreachable",
 }
 
 func (k EventKind) String() string {
@@ -196,6 +201,8 @@ const (
 	ReasonNoListener
 	// ReasonBufferFull: the UDP socket's receive buffer is full.
 	ReasonBufferFull
+	// ReasonNoSignal: a FaultNoSignal is active: the host has no bearer.
+	ReasonNoSignal
 
 	// Retransmissions (EventRetransmit).
 
@@ -239,6 +246,7 @@ var reasonNames = [...]string{
 	ReasonNoHost:       "no-host",
 	ReasonNoListener:   "no-listener",
 	ReasonBufferFull:   "buffer-full",
+	ReasonNoSignal:     "no-signal",
 	ReasonTimeout:      "timeout",
 	ReasonDupAcks:      "duplicate-acks",
 	ReasonPartialAck:   "partial-ack",
@@ -402,9 +410,21 @@ func (e TraceEvent) Text() string {
 	case EventHandshakeAbandoned:
 		return fmt.Sprintf("%s handshake abandoned: no answer to %d SYN-ACKs", flow, e.Count)
 	case EventLinkDown:
+		if e.Fault.Kind == FaultNoSignal {
+			return fmt.Sprintf("no signal: the bearer is gone (%v)", e.Fault)
+		}
 		return fmt.Sprintf("link down (%v)", e.Fault)
 	case EventLinkUp:
+		if e.Fault.Kind == FaultNoSignal {
+			return "signal back: the bearer is up again"
+		}
 		return "link up again"
+	case EventUnreachable:
+		what := "connect"
+		if e.Flow.Proto == UDP {
+			what = "datagram"
+		}
+		return fmt.Sprintf("%s > %s %s failed at once: network unreachable (no signal)", e.Flow.Src.Addr(), e.Flow.Dst, what)
 	case EventStalled:
 		return fmt.Sprintf("link stalled: data is dropped (%v)", e.Fault)
 	case EventUnstalled:
@@ -462,6 +482,8 @@ func (e TraceEvent) Why() string {
 		return fmt.Sprintf("nothing listens on UDP port %d", e.Flow.Dst.Port())
 	case ReasonBufferFull:
 		return "receive buffer full"
+	case ReasonNoSignal:
+		return "no signal"
 	case ReasonTimeout:
 		return "timeout, next in " + e.Wait.Round(time.Millisecond).String()
 	case ReasonDupAcks:
