@@ -144,8 +144,6 @@ func (d *Device) check(l *loader) error {
 		return l.at(d.key("mtu"), fmt.Sprintf("device mtu %d contradicts the settings' mtu %d", d.MTU, own.MTU), "the "+m.Name+" sets its MTU in its settings (mtu): leave device.mtu out")
 	case errors.As(err, &c) && c.Field == "ipv6":
 		return l.at(d.key("ipv6"), fmt.Sprintf("device ipv6 %s contradicts the settings' %s", d.IPv6, own.IPv6), "the "+m.Name+" sets its IPv6 address in its settings: leave device.ipv6 out")
-	case errors.As(err, &c):
-		return l.at(d.key("dns_servers"), "the settings name the DNS servers already", "leave device.dns_servers out, or the settings' DNS fields")
 	case err != nil:
 		return l.at(d.node, err.Error(), "")
 	}
