@@ -174,7 +174,7 @@ func TestParseRejectsBadInput(t *testing.T) {
 		{"a line feed in a fault's recipient", strings.Replace(valid, "    listen:\n", "    faults:\n      - {stage: rcpt, code: 550, recipient: \"a@example.com\\nb\"}\n    listen:\n", 1),
 			`bad.yaml:16:45: "a@example.com\nb" is not an e-mail address`},
 		{"a fault without a kind", strings.Replace(valid, "  profile: 4g-good\n", "  profile: 4g-good\n  faults:\n    - {at: 1s, for: 10s}\n", 1),
-			`bad.yaml:14:8: a fault needs a kind (faults: down, reset, stall, slow-close, cut)`},
+			`bad.yaml:14:8: a fault needs a kind (faults: down, reset, stall, slow-close, cut, no-signal)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("bad.yaml", []byte(tc.yaml))

@@ -82,7 +82,7 @@ func (c *Client) Deliver(ctx context.Context, p Policy, env Envelope, msg []byte
 			if !errors.As(err, &e) {
 				e = &Error{Class: ClassNetwork, Server: srv.Address(), Stage: "send", Err: err}
 			}
-			d.Failures = append(d.Failures, FailureOf(e, attempt))
+			d.Failures = append(d.Failures, FailureOf(e, attempt, c.Clock))
 			retryable = retryable || e.Class.Transient() || p.RetryPermanent
 			if ctx.Err() != nil {
 				return d

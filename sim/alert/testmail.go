@@ -21,6 +21,7 @@ var uiWords = map[Class]string{
 	ClassDNS:            "DNS resolution failure",
 	ClassConnectTimeout: "Network timeout: the server did not answer",
 	ClassRefused:        "Connection refused",
+	ClassUnreachable:    "Network unreachable",
 	ClassTLS:            "SSL/TLS handshake failed",
 	ClassAuth:           "Authentication Failed",
 	ClassRejected:       "The server rejected the message",

@@ -20,13 +20,15 @@ type cacheKey struct {
 	seed   uint64
 	stream Stream
 	index  int
-	taken  int64
+	// stamp is what the frame prints of its time: frames taken within
+	// the same second of one clock are the same frame.
+	stamp string
 }
 
 // Snapshot returns the encoded frame for spec, from the cache when it has
 // been encoded before. The caller must not modify the returned bytes.
 func Snapshot(spec Spec) ([]byte, error) {
-	key := cacheKey{spec.Seed, spec.Stream, spec.Index, spec.Taken.UnixNano()}
+	key := cacheKey{spec.Seed, spec.Stream, spec.Index, spec.stamp()}
 	cache.Lock()
 	b, ok := cache.frames[key]
 	if ok {

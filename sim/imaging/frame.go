@@ -48,7 +48,8 @@ type Spec struct {
 	// Index is the frame's place in a burst; the subject moves across the
 	// scene as it grows.
 	Index int
-	// Taken is the time printed on the frame.
+	// Taken is the time printed on the frame, to the second, in its own
+	// zone: the camera's clock.
 	Taken time.Time
 }
 
@@ -121,10 +122,12 @@ func Render(spec Spec) *image.YCbCr {
 			}
 		}
 	}
-	stamp := spec.Taken.UTC().Format("2006-01-02 15:04:05")
-	drawText(img, stamp, w/80, h/60, max(h/240, 1))
+	drawText(img, spec.stamp(), w/80, h/60, max(h/240, 1))
 	return img
 }
+
+// stamp is the time printed on the frame.
+func (spec Spec) stamp() string { return spec.Taken.Format("2006-01-02 15:04:05") }
 
 // Encode renders and encodes the frame as JPEG.
 func Encode(spec Spec) ([]byte, error) {

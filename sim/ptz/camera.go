@@ -103,6 +103,7 @@ func New(s Settings, env device.Env) (*Camera, error) {
 	c := &Camera{Base: device.Start(env, client, 8), settings: s, fw: fw}
 	c.throttle.Min = time.Duration(s.AlertInterval) * time.Second
 	if sch, _ := s.heartbeat(fw); sch.Every > 0 || sch.Daily != "" {
+		sch.Clock = env.Clock
 		c.Task.Go(func(ctx context.Context) { sch.Run(ctx, func(time.Time) { c.Task.Submit(c.heartbeatJob()) }) })
 	}
 	return c, nil
@@ -132,7 +133,7 @@ func (c *Camera) Trigger(e Event) {
 		return
 	}
 	c.mu.Lock()
-	allowed := c.throttle.Allow(time.Now())
+	allowed := c.throttle.Allow(c.Now())
 	c.mu.Unlock()
 	if !allowed {
 		c.Logf("alert %d not mailed: within the %d s alert interval (frames kept on the SD card)", n, c.settings.AlertInterval)
@@ -159,7 +160,7 @@ func (c *Camera) capture(n int, et EventType) ([]SDFile, error) {
 		count = s.SnapshotCount
 	}
 	count = min(count, c.fw.MaxBurst)
-	now := time.Now()
+	now := c.Now()
 	start := now
 	if s.PreTriggerFrame {
 		start = now.Add(-time.Second)
