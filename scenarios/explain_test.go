@@ -54,7 +54,8 @@ func TestExplainCountsEveryDrop(t *testing.T) {
 			t.Fatal("dialled an address no host has")
 		}
 		res := &Result{Start: start, Trace: n.Trace(), FailureLog: []alert.Failure{
-			{Time: time.Now(), Server: "smtp.example.com:25", Class: alert.ClassConnectTimeout, Stage: "connect", Attempt: 1},
+			{Time: time.Now(), Server: "smtp.example.com:25", Class: alert.ClassConnectTimeout, Stage: "connect", Attempt: 1,
+				Conns: []netip.AddrPort{netip.MustParseAddrPort("192.0.2.10:49153")}},
 		}}
 		// The first SYN and the datagram are dropped at the same instant;
 		// the network's event order puts the SYN first.

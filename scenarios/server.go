@@ -316,24 +316,26 @@ func (s *Server) listeners() []fakesmtp.Listener {
 	return out
 }
 
-// certificate issues the server's certificate as the scenario asks.
-func (s *Server) certificate(ca *fakesmtp.CA) (tls.Certificate, error) {
-	opts := fakesmtp.CertOptions{Hosts: []string{string(s.Host)}}
+// certificate issues the server's certificate as the scenario asks, valid
+// around now (the scenario's start) unless it is to be expired.
+func (s *Server) certificate(ca *fakesmtp.CA, now time.Time) (tls.Certificate, error) {
+	opts := fakesmtp.CertOptions{Hosts: []string{string(s.Host)}, NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0)}
 	switch s.Certificate {
 	case "self-signed":
 		opts.SelfSigned = true
 	case "expired":
-		opts.NotBefore = time.Now().AddDate(-2, 0, 0)
-		opts.NotAfter = time.Now().AddDate(-1, 0, 0)
+		opts.NotBefore = now.AddDate(-2, 0, 0)
+		opts.NotAfter = now.AddDate(-1, 0, 0)
 	case "wrong-name":
 		opts.Hosts = []string{"mail.wrong-name.example"}
 	}
 	return ca.Issue(opts)
 }
 
-// configure builds the fake server the scenario describes.
-func (s *Server) configure(ca *fakesmtp.CA) (*fakesmtp.Server, error) {
-	cert, err := s.certificate(ca)
+// configure builds the fake server the scenario describes, at now by the
+// world's calendar.
+func (s *Server) configure(ca *fakesmtp.CA, now time.Time) (*fakesmtp.Server, error) {
+	cert, err := s.certificate(ca, now)
 	if err != nil {
 		return nil, err
 	}
@@ -444,12 +446,12 @@ type runningServer struct {
 }
 
 // startServer adds the server's host to the network and serves its ports.
-func startServer(n *netem.Network, ca *fakesmtp.CA, spec *Server) (*runningServer, error) {
+func startServer(n *netem.Network, ca *fakesmtp.CA, spec *Server, now time.Time) (*runningServer, error) {
 	host, err := n.AddHost(netem.HostConfig{Name: string(spec.Host), Addrs: []netip.Addr{spec.Address.Addr}})
 	if err != nil {
 		return nil, err
 	}
-	srv, err := spec.configure(ca)
+	srv, err := spec.configure(ca, now)
 	if err != nil {
 		return nil, err
 	}
