@@ -45,16 +45,19 @@ vet:
 # scenario jobs run the scenarios package's test binary.
 runner:
 	@mkdir -p $(BUILD)
-	$(GO) test -c -o $(RUNNER) ./scenarios
+	@echo "building the scenario runner ($(GO) test -c ./scenarios: a minute or two the first time, seconds after)"
+	@$(GO) test -c -o $(RUNNER) ./scenarios
 
 ## demo: replay the whole scenario library and print a summary table
 demo: runner
 	@cd scenarios && ../$(RUNNER) -test.run '^TestDemo$$' -demo
 
-## replay: one scenario, any path: make replay SCENARIO=path/to/file.yaml [SEED=n]
+## replay: one scenario, any path, or every scenario under a folder:
+## make replay SCENARIO=path/to/file.yaml [SEED=n] [DETAIL=full]
+## make replay SCENARIO=path/to/folder/
 replay: runner
-	@if [ -z "$(SCENARIO)" ]; then echo "usage: make replay SCENARIO=path/to/file.yaml [SEED=n]"; exit 2; fi
-	@cd scenarios && ../$(RUNNER) -test.run '^TestReplay$$' -scenario "$(abspath $(SCENARIO))" $(if $(SEED),-seed $(SEED))
+	@if [ -z "$(SCENARIO)" ]; then echo "usage: make replay SCENARIO=path/to/file.yaml [SEED=n] [DETAIL=full], or SCENARIO=path/to/folder/"; exit 2; fi
+	@cd scenarios && ../$(RUNNER) -test.run '^TestReplay$$' -scenario "$(abspath $(SCENARIO))" $(if $(SEED),-seed $(SEED)) $(if $(DETAIL),-detail $(DETAIL))
 
 ## golden: rewrite the golden records, the matrix's and the JSON Schema from the
 ## current code (review the diff before committing; CI never runs this)

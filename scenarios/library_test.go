@@ -106,7 +106,10 @@ func judgeScenario(t *testing.T, path string, res *Result) {
 	}
 	noSecrets(t, "the record", res.Record, secretsOf(t, source))
 	if t.Failed() {
-		t.Logf("replay it: make replay SCENARIO=scenarios/%s SEED=%d", path, res.Seed)
+		if !filepath.IsAbs(path) {
+			path = filepath.Join("scenarios", path)
+		}
+		t.Logf("replay it: make replay SCENARIO=%s SEED=%d", path, res.Seed)
 	}
 }
 

@@ -25,6 +25,9 @@ import (
 type Options struct {
 	// Seed, when set, replaces the scenario's own seed.
 	Seed *uint64
+	// Full renders every line of the network's trace in the record; a
+	// golden record folds runs of copies dropped the same way into one.
+	Full bool
 }
 
 // Result is a finished run.
@@ -128,13 +131,13 @@ func Run(t *testing.T, sc *Scenario, opts Options) *Result {
 	var res *Result
 	synctest.Test(t, func(t *testing.T) {
 		cryptotest.SetGlobalRandom(t, seed.Derive(root, "crypto"))
-		res = play(t, sc, root)
+		res = play(t, sc, root, opts)
 	})
 	return res
 }
 
 // play runs inside the bubble.
-func play(t *testing.T, sc *Scenario, root uint64) *Result {
+func play(t *testing.T, sc *Scenario, root uint64, opts Options) *Result {
 	start := time.Now()
 	// The world's calendar (certificates, the servers) and the device's
 	// own clock, as offsets from the bubble's.
@@ -227,7 +230,7 @@ func play(t *testing.T, sc *Scenario, root uint64) *Result {
 	network.Close()
 
 	res := &Result{Scenario: sc, Seed: root, Trace: network.Trace(), Start: start, Clock: clock}
-	res.Record = buildRecord(sc, res, link, tl, dev, servers).Render()
+	res.Record = buildRecord(sc, res, link, tl, dev, servers, opts.Full).Render()
 	for _, j := range sc.Expect.judges {
 		res.Checks = append(res.Checks, j(res))
 	}
@@ -298,7 +301,7 @@ func (tl *timeline) add(at time.Time, rank int, source, text string) {
 
 // buildRecord fills in the result from the finished run and returns its
 // record.
-func buildRecord(sc *Scenario, res *Result, link netem.Link, tl *timeline, dev device.Device, servers []*runningServer) *runRecord {
+func buildRecord(sc *Scenario, res *Result, link netem.Link, tl *timeline, dev device.Device, servers []*runningServer, full bool) *runRecord {
 	rec := &runRecord{}
 	rec.Header = []field{
 		{Name: "scenario", Value: string(sc.Name)},
@@ -375,8 +378,8 @@ func buildRecord(sc *Scenario, res *Result, link netem.Link, tl *timeline, dev d
 	}
 
 	rec.Timeline = tl.entries
-	for i, e := range res.Trace {
-		rec.Timeline = append(rec.Timeline, entry{At: e.At.Sub(res.Start), Rank: rankNetwork, Source: "net", Seq: i, Text: e.Host + ": " + e.Text()})
+	for _, l := range netLines(res.Trace, res.Start, full) {
+		rec.Timeline = append(rec.Timeline, entry{At: l.at.Sub(res.Start), Rank: rankNetwork, Source: "net", Seq: l.seq, Text: l.host + ": " + l.text})
 	}
 	for _, s := range servers {
 		for _, sess := range s.srv.Sessions() {
