@@ -21,6 +21,8 @@ type ExpectMessage struct {
 	To      *Match   `yaml:"to"`
 	// Headers are any other header fields, by name.
 	Headers map[string]Match `yaml:"headers"`
+	// TLS says whether the session that delivered it was encrypted.
+	TLS *bool `yaml:"tls"`
 }
 
 // UnmarshalYAML implements goccy/go-yaml's NodeUnmarshaler.
@@ -72,6 +74,13 @@ func judgeMessages(want []ExpectMessage) judge {
 			header := got.Message.Header()
 			if x.Server != "" && !strings.EqualFold(got.Server, string(x.Server)) {
 				problems = append(problems, fmt.Sprintf("message %d was accepted by %s, not %s", i+1, got.Server, x.Server))
+			}
+			if x.TLS != nil && *x.TLS != (got.Message.TLS != nil) {
+				how := "in plain text"
+				if got.Message.TLS != nil {
+					how = "over " + got.Message.TLS.Version
+				}
+				problems = append(problems, fmt.Sprintf("message %d came %s", i+1, how))
 			}
 			fields := []struct {
 				name string

@@ -68,6 +68,7 @@ func TestEachExpectationFailsWhenViolated(t *testing.T) {
 		{"messages (to)", "  messages:\n    - {to: <owner@example.com>}\n", "  messages:\n    - {to: <boss@example.com>}\n", "message 1's To is"},
 		{"messages (headers)", "  messages:\n    - {headers: {MIME-Version: \"1.0\"}}\n", "  messages:\n    - {headers: {X-Mailer: PTZ}}\n", `message 1's X-Mailer is ""`},
 		{"messages (server)", "  messages:\n    - {server: smtp.gmail.com}\n", "  messages:\n    - {server: smtp.example.com}\n", "accepted by smtp.gmail.com, not smtp.example.com"},
+		{"messages (tls)", "  messages:\n    - {tls: true}\n", "  messages:\n    - {tls: false}\n", "message 1 came over TLS 1.3"},
 		{"messages (count)", "  messages:\n    - {}\n", "  messages: []\n", "want 0, the servers accepted 1"},
 		{"mails (attempts)", "  mails:\n    - {kind: motion, attempts: 2}\n", "  mails:\n    - {attempts: 3}\n", "mail 1 took 2 attempts, want 3"},
 		{"mails (failures)", "  mails:\n    - {failures: [deferred]}\n", "  mails:\n    - {failures: [timeout, timeout]}\n", "mail 1 failed [deferred], want [timeout timeout]"},

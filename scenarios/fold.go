@@ -108,7 +108,12 @@ func netLines(trace []netem.TraceEvent, start time.Time, full bool) []netLine {
 	return out
 }
 
+// samePacket reports whether b is a copy of the packet a was (a SYN
+// retransmission names no packet: it is the SYN).
 func samePacket(a, b netem.TraceEvent) bool {
+	if b.Kind == netem.EventSYNRetransmit {
+		return a.Packet.Kind == netem.PacketSYN
+	}
 	return a.Packet.Kind == b.Packet.Kind && a.Packet.Seq == b.Packet.Seq && a.Packet.Payload == b.Packet.Payload
 }
 
