@@ -119,6 +119,9 @@ func judgeScenario(t *testing.T, path string, res *Result) {
 func checkMessages(t *testing.T, res *Result) {
 	t.Helper()
 	for _, m := range res.Captured {
+		if m.Raw == nil {
+			continue // past what a run keeps of raw messages
+		}
 		parts, err := mailcheck.Check(m.Raw)
 		if err != nil {
 			t.Errorf("message %d: %v", m.ID, err)

@@ -108,8 +108,12 @@ func (r *Result) Outcome() string {
 // Received is a message a server accepted.
 type Received struct {
 	// Server is the host name of the server that took it.
-	Server  string
+	Server string
+	// Message is what the server captured; its Raw is nil past the first
+	// 64 MB of messages of the run (see keepRawBytes).
 	Message *fakesmtp.Message
+	// Size is the message's size as received.
+	Size int
 }
 
 // GoldenPath returns where the golden record of the scenario at path is
@@ -172,9 +176,10 @@ func play(t *testing.T, sc *Scenario, root uint64, opts Options) *Result {
 		fatal("%s: %v", sc.Path, err)
 	}
 	hosts := alert.Hosts{}
+	budget := &rawBudget{left: keepRawBytes}
 	for i := range sc.Servers {
 		spec := &sc.Servers[i]
-		s, err := startServer(network, ca, spec, world.Now())
+		s, err := startServer(network, ca, spec, world.Now(), budget)
 		if err != nil {
 			fatal("%s: server %s: %v", sc.Path, spec.Host, err)
 		}
@@ -389,8 +394,8 @@ func buildRecord(sc *Scenario, res *Result, link netem.Link, tl *timeline, dev d
 			}
 			res.Replies = append(res.Replies, sessionReplies(string(s.spec.Host), sess, res.Start)...)
 		}
-		for _, m := range s.srv.Messages() {
-			rec.Messages = append(rec.Messages, captured{Server: string(s.spec.Host), Message: m, Start: res.Start})
+		for _, k := range s.messages() {
+			rec.Messages = append(rec.Messages, captured{Server: string(s.spec.Host), Message: k.msg, Size: k.size, Start: res.Start})
 		}
 	}
 	slices.SortStableFunc(rec.Messages, func(a, b captured) int {
@@ -399,7 +404,7 @@ func buildRecord(sc *Scenario, res *Result, link netem.Link, tl *timeline, dev d
 	res.Accepted = len(rec.Messages)
 	for _, c := range rec.Messages {
 		res.Captured = append(res.Captured, c.Message)
-		res.Received = append(res.Received, Received{Server: c.Server, Message: c.Message})
+		res.Received = append(res.Received, Received{Server: c.Server, Message: c.Message, Size: c.Size})
 	}
 	return rec
 }

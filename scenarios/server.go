@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
@@ -443,10 +444,13 @@ type runningServer struct {
 	srv  *fakesmtp.Server
 	errc chan error
 	n    int
+
+	mu   sync.Mutex
+	kept []kept
 }
 
 // startServer adds the server's host to the network and serves its ports.
-func startServer(n *netem.Network, ca *fakesmtp.CA, spec *Server, now time.Time) (*runningServer, error) {
+func startServer(n *netem.Network, ca *fakesmtp.CA, spec *Server, now time.Time, budget *rawBudget) (*runningServer, error) {
 	host, err := n.AddHost(netem.HostConfig{Name: string(spec.Host), Addrs: []netip.Addr{spec.Address.Addr}})
 	if err != nil {
 		return nil, err
@@ -457,6 +461,7 @@ func startServer(n *netem.Network, ca *fakesmtp.CA, spec *Server, now time.Time)
 	}
 	listeners := spec.listeners()
 	rs := &runningServer{spec: spec, srv: srv, errc: make(chan error, len(listeners))}
+	rs.capture(budget)
 	for _, ln := range listeners {
 		l, err := host.Listen("tcp", fmt.Sprintf(":%d", ln.Port))
 		if err != nil {

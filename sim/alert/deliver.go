@@ -426,16 +426,72 @@ func (d *delivery) data(sc *smtp.Client, msg []byte) (string, error) {
 	}
 	// The data block timeout bounds each write; nothing is read meanwhile.
 	d.conn.SetReadDeadline(time.Time{})
-	w := sc.Text.DotWriter()
-	if _, err := w.Write(msg); err != nil {
-		return "", err
+	// The bytes and the writes are textproto's DotWriter's (a write each
+	// time its 4 KB buffer fills), without its byte-at-a-time loop, which
+	// took a tenth of a long run's time.
+	bw := sc.Text.W
+	for p := dotStuffed(msg); len(p) > 0; {
+		n := max(bw.Available(), 1)
+		if n > len(p) {
+			n = len(p)
+		}
+		if _, err := bw.Write(p[:n]); err != nil {
+			return "", err
+		}
+		p = p[n:]
 	}
-	if err := w.Close(); err != nil {
+	if err := bw.Flush(); err != nil {
 		return "", err
 	}
 	d.conn.SetReadDeadline(time.Now().Add(d.t.Submission))
 	_, text, err := sc.Text.ReadResponse(250)
 	return text, err
+}
+
+// dotStuffed is a message as DATA carries it (RFC 5321 section 4.5.2),
+// exactly as net/textproto's DotWriter writes it: line ends made CRLF, a
+// dot added before a line's leading dot, the last line ended, and the
+// lone dot that ends the data.
+func dotStuffed(msg []byte) []byte {
+	out := make([]byte, 0, len(msg)+len(msg)/64+8)
+	const (
+		begin = iota // nothing written yet: ended like a line of data
+		beginLine
+		data
+		cr
+	)
+	state := begin
+	for _, c := range msg {
+		switch state {
+		case begin, beginLine:
+			state = data
+			if c == '.' {
+				out = append(out, '.')
+			}
+			fallthrough
+		case data:
+			if c == '\r' {
+				state = cr
+			}
+			if c == '\n' {
+				out = append(out, '\r')
+				state = beginLine
+			}
+		case cr:
+			state = data
+			if c == '\n' {
+				state = beginLine
+			}
+		}
+		out = append(out, c)
+	}
+	switch state {
+	case begin, data:
+		out = append(out, '\r', '\n')
+	case cr:
+		out = append(out, '\n')
+	}
+	return append(out, '.', '\r', '\n')
 }
 
 // auth logs in with the mechanism the server offers: PLAIN, else LOGIN.
