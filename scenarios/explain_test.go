@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -71,4 +72,44 @@ func TestExplainCountsEveryDrop(t *testing.T) {
 			t.Errorf("got:\n%s\nwant:\n%s", got, want)
 		}
 	})
+}
+
+// TestExplainFollowsEachAttemptsConnection: a connection the camera gave
+// up on goes on retransmitting in the background; what it suffers then is
+// no part of the next attempt's story. Each of the three attempts of the
+// MTU black hole is explained by its own connection alone: the same
+// eleven drops and ten retransmissions, each example on its own port.
+func TestExplainFollowsEachAttemptsConnection(t *testing.T) {
+	res := libraryResult(t, "network/ptz-4g-mtu1500-handshake-blackhole.yaml")
+	why := strings.Join(Explain(res), "\n")
+	attempts := strings.Split(why, "  attempt ")[1:]
+	if len(attempts) != 3 {
+		t.Fatalf("%d attempts explained, want 3:\n%s", len(attempts), why)
+	}
+	for i, a := range attempts {
+		port := fmt.Sprintf("192.0.2.10:%d >", 49152+i)
+		if !strings.Contains(a, "network: 11 x dropped: 1500 bytes exceed") || !strings.Contains(a, "network: 10 x retransmitted") {
+			t.Errorf("attempt %d is not explained by its own eleven drops and ten retransmissions:\n%s", i+1, a)
+		}
+		for _, l := range strings.Split(a, "\n") {
+			if strings.Contains(l, "e.g.") && !strings.Contains(l, port) {
+				t.Errorf("attempt %d is explained by another connection's line: %s", i+1, l)
+			}
+		}
+	}
+}
+
+// TestExplainNamesNoSignal: a dial refused for want of a route is the
+// cause of an unreachable attempt, and the outage that began it is named.
+func TestExplainNamesNoSignal(t *testing.T) {
+	why := strings.Join(Explain(libraryResult(t, "network/ptz-4g-no-signal-when-intruder-walks-in.yaml")), "\n")
+	for _, want := range []string{
+		"attempt 1 to smtp.gmail.com:465: unreachable at connect",
+		"network: 1 x no signal: the bearer is gone (no-signal at 5s for 1m30s)",
+		"network: 1 x refused at once: network unreachable (no signal)",
+	} {
+		if !strings.Contains(why, want) {
+			t.Errorf("why lacks %q:\n%s", want, why)
+		}
+	}
 }
