@@ -110,13 +110,17 @@ func (f Fault) Validate() error {
 }
 
 // noRoute is the dial and send paths' check of a host's link: while a
-// FaultNoSignal is active at time at, nothing can leave the host, and the
-// attempt (flow, from the address it would have had) fails at once. It
-// records the refusal. The caller holds n.mu.
+// FaultNoSignal is active at time at (the instant the action enters the
+// network, appTime), nothing can leave the host, and the attempt (flow,
+// from the address it would have had) fails at once. It records the
+// refusal from the calling goroutine, not the event loop, so the trace
+// orders it after the loop's events of the same instant (the fault
+// beginning) whichever ran first (see Trace). The caller holds n.mu.
 func (n *Network) noRoute(h *Host, proto Proto, src netip.Addr, dst netip.AddrPort, at time.Time) bool {
 	if _, ok := n.activeFault(&h.link, FaultNoSignal, at); !ok {
 		return false
 	}
-	n.record(h, TraceEvent{Kind: EventUnreachable, Flow: Flow{Proto: proto, Src: netip.AddrPortFrom(src, 0), Dst: dst}})
+	n.record(h, TraceEvent{Kind: EventUnreachable, Flow: Flow{Proto: proto, Src: netip.AddrPortFrom(src, 0), Dst: dst}, fromCaller: true})
+	n.outOfOrder = true
 	return true
 }

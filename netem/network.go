@@ -41,7 +41,10 @@ type Network struct {
 	events eventQueue
 	seq    uint64
 	trace  []TraceEvent
-	closed bool
+	// outOfOrder: the trace holds an event recorded ahead of its time
+	// (see noRoute); Trace sorts it.
+	outOfOrder bool
+	closed     bool
 
 	linkChanges int    // numbers the random streams of changed links
 	packets     uint64 // sent into the network, for benchmarks

@@ -66,3 +66,28 @@ func TestNoSignalSilencesOpenConnections(t *testing.T) {
 		wantTrace(t, n, "dropped on client uplink: no signal", "retransmit")
 	})
 }
+
+// TestNoSignalTraceOrderAtTheSameInstant: a dial at the very instant the
+// signal goes is refused, and the trace says the signal went first, on
+// every run, whichever of the dialling goroutine and the event loop ran
+// first at that instant.
+func TestNoSignalTraceOrderAtTheSameInstant(t *testing.T) {
+	for range 20 {
+		synctest.Test(t, func(t *testing.T) {
+			link := Link{Up: clean, Down: clean, Faults: []Fault{{Kind: FaultNoSignal, At: time.Second, For: time.Minute}}}
+			n, client, _ := world(t, link, 0)
+			time.Sleep(time.Second)
+			if _, err := client.Dial(context.Background(), "tcp", "203.0.113.25:25"); !errors.Is(err, syscall.ENETUNREACH) {
+				t.Fatalf("dial at the instant the signal goes: %v", err)
+			}
+			time.Sleep(time.Millisecond) // the event loop has done the instant's work
+			var kinds []EventKind
+			for _, e := range n.Trace() {
+				kinds = append(kinds, e.Kind)
+			}
+			if len(kinds) != 2 || kinds[0] != EventLinkDown || kinds[1] != EventUnreachable {
+				t.Errorf("trace kinds %v, want the signal gone, then the refusal", kinds)
+			}
+		})
+	}
+}

@@ -21,8 +21,10 @@ import (
 
 // TraceEvent is one thing the network did that explains a delay or a failure:
 // a connection attempt, a dropped packet and why, a retransmission, a reset,
-// an outage, a DNS answer. Events are recorded by the event loop only, so
-// their order is deterministic.
+// an outage, a DNS answer. Events are recorded by the event loop, so their
+// order is deterministic; the one exception, a dial or datagram refused
+// for want of a route (EventUnreachable), is recorded by the caller, and
+// Trace puts it after the loop's events of its instant.
 //
 // Which fields are set depends on Kind; the others are zero.
 type TraceEvent struct {
@@ -60,6 +62,10 @@ type TraceEvent struct {
 	DNS DNSTrace
 	// Err is why a DNS answer could not be encoded.
 	Err error
+
+	// fromCaller: recorded by an application's goroutine rather than the
+	// event loop (see noRoute).
+	fromCaller bool
 }
 
 // EventKind is what happened.
@@ -359,11 +365,30 @@ func (n *Network) record(host *Host, e TraceEvent) {
 	n.trace = append(n.trace, e)
 }
 
-// Trace returns what the network recorded so far, in order.
+// Trace returns what the network recorded so far, in order of time, then
+// of recording.
 func (n *Network) Trace() []TraceEvent {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return slices.Clone(n.trace)
+	out := slices.Clone(n.trace)
+	if n.outOfOrder {
+		// A refusal without a route is recorded by the dialling goroutine
+		// (see noRoute), which may run before or after the event loop at
+		// the same instant: it goes after the loop's events of its instant.
+		slices.SortStableFunc(out, func(a, b TraceEvent) int {
+			if c := a.At.Compare(b.At); c != 0 {
+				return c
+			}
+			switch {
+			case a.fromCaller == b.fromCaller:
+				return 0
+			case a.fromCaller:
+				return 1
+			}
+			return -1
+		})
+	}
+	return out
 }
 
 func (e TraceEvent) String() string {
