@@ -72,17 +72,20 @@ vet:
 # scenario jobs run the scenarios package's test binary.
 runner:
 	@mkdir -p $(BUILD)
-	$(GO) test -c -o $(RUNNER) ./scenarios
+	@echo "building the scenario runner ($(GO) test -c ./scenarios: a minute or two the first time, seconds after)"
+	@$(GO) test -c -o $(RUNNER) ./scenarios
 
 ## demo: replay the whole scenario library and print a summary table
 demo: runner
 	@cd scenarios && ../$(RUNNER) -test.run '^TestDemo$$' -demo
 
-## replay: one scenario, any path: make replay SCENARIO=path/to/file.yaml [SEED=n]
-## [PCAP=run.pcapng: also write its packets, TLS secrets included, for Wireshark]
+## replay: one scenario, any path, or every scenario under a folder:
+## make replay SCENARIO=path/to/file.yaml [SEED=n] [DETAIL=full]
+##   [PCAP=run.pcapng: also write its packets, TLS secrets included, for Wireshark]
+## make replay SCENARIO=path/to/folder/
 replay: runner
-	@if [ -z "$(SCENARIO)" ]; then echo "usage: make replay SCENARIO=path/to/file.yaml [SEED=n] [PCAP=run.pcapng]"; exit 2; fi
-	@cd scenarios && ../$(RUNNER) -test.run '^TestReplay$$' -scenario "$(abspath $(SCENARIO))" $(if $(SEED),-seed $(SEED)) $(if $(PCAP),-pcap "$(abspath $(PCAP))")
+	@if [ -z "$(SCENARIO)" ]; then echo "usage: make replay SCENARIO=path/to/file.yaml [SEED=n] [DETAIL=full] [PCAP=run.pcapng], or SCENARIO=path/to/folder/"; exit 2; fi
+	@cd scenarios && ../$(RUNNER) -test.run '^TestReplay$$' -scenario "$(abspath $(SCENARIO))" $(if $(SEED),-seed $(SEED)) $(if $(DETAIL),-detail $(DETAIL)) $(if $(PCAP),-pcap "$(abspath $(PCAP))")
 
 ## golden: rewrite the golden records, the matrix's and the JSON Schema from the
 ## current code (review the diff before committing; CI never runs this)

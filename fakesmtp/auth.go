@@ -35,6 +35,8 @@ func (s *Server) authenticate(username, password string) (*Account, error) {
 	switch {
 	case password == a.Password && a.TwoFactor:
 		return nil, s.replies().AppPasswordRequired
+	case password == a.Password && s.replies().PasswordSignIn != nil:
+		return nil, s.replies().PasswordSignIn
 	case password == a.Password, slices.Contains(a.AppPasswords, password):
 		return a, nil
 	}

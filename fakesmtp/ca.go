@@ -31,18 +31,22 @@ type CA struct {
 
 // NewCA creates a root certificate called name, valid from an hour before
 // now for ten years.
-func NewCA(name string) (*CA, error) { return newCA(name, false) }
+func NewCA(name string) (*CA, error) { return newCA(name, false, time.Now()) }
 
 // NewRSACA is NewCA with an RSA key (2048 bits), for devices whose TLS
 // library verifies no ECDSA signature.
-func NewRSACA(name string) (*CA, error) { return newCA(name, true) }
+func NewRSACA(name string) (*CA, error) { return newCA(name, true, time.Now()) }
 
-func newCA(name string, useRSA bool) (*CA, error) {
+// NewCAAt is NewCA in a world whose clock shows now: a scenario set in 2009
+// needs a root that was valid then, whatever the clock of the test binary
+// says.
+func NewCAAt(name string, now time.Time) (*CA, error) { return newCA(name, false, now) }
+
+func newCA(name string, useRSA bool, now time.Time) (*CA, error) {
 	key, err := newKey(useRSA)
 	if err != nil {
 		return nil, fmt.Errorf("fakesmtp: CA key: %w", err)
 	}
-	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial(),
 		Subject:               pkix.Name{CommonName: name, Organization: []string{"alertsim"}},

@@ -223,13 +223,18 @@ func (c *sessionConn) fill() {
 	c.rerr = err
 }
 
-// write sends server bytes to the client and records them.
+// write sends server bytes to the client, in the server's own words
+// (Server.Successes), and records them.
 func (c *sessionConn) write(p []byte) (int, error) {
-	n, err := c.conn.Write(p)
-	if c.tr.replied(p, err == nil) && c.hangUp.Swap(false) {
+	out := c.s.successLine(c.sess, p)
+	n, err := c.conn.Write(out)
+	if err == nil {
+		n = len(p) // what go-smtp wrote, whatever words went out
+	}
+	if c.tr.replied(out, err == nil) && c.hangUp.Swap(false) {
 		c.cut()
 	}
-	return n, err
+	return min(n, len(p)), err
 }
 
 // reply writes a reply of fakesmtp's own, as go-smtp would write it.
@@ -261,7 +266,7 @@ func (c *sessionConn) answerStartTLS(ph *phaseConn) {
 		c.reply(f.Reply)
 		return
 	}
-	c.reply(replyReadyTLS)
+	c.reply(c.s.readyTLS())
 	if n := len(c.buf) - c.c; n > 0 {
 		// The client sent them before it could know that TLS would start:
 		// executed after the handshake, they would pass for commands sent

@@ -45,6 +45,11 @@ var presets = []Preset{
 			"552 5.2.3, SIZE 35882577, AUTH LOGIN PLAIN: nodemailer/nodemailer#400, kisli/vmime#110",
 			"451 4.4.2 Timeout - closing connection: wpmailsmtp.com, 'SMTP Error 451-4.4.2'",
 			"530 5.7.0 Must issue a STARTTLS command first, 530 5.7.0 Authentication Required, 421 4.7.0 Try again later: Google's SMTP error reference (support.google.com/a/answer/3726730)",
+			"the account password refused with 535 5.7.8 BadCredentials even without two-step verification, since Google ended \"less secure app\" access (May 2022): imthenachoman/How-To-Secure-A-Linux-Server#106 (2023, \"even if you have 2FA disabled\"), getgrav/grav-plugin-email#185 (2024, the reply's wording \"For more information, go to\")",
+			"220 smtp.gmail.com ESMTP <id> - gsmtp, 250-smtp.gmail.com at your service, [<client>]: SuiteCRM/SuiteCRM#4146",
+			"250 2.1.0 OK <id> - gsmtp, 250 2.1.5 OK <id> - gsmtp, 354 Go ahead <id> - gsmtp: The-Login/SMTP-Smuggling-Tools#11 (2024)",
+			"235 2.7.0 Accepted, 250 2.0.0 OK: tototoshi.hatenablog.com/entry/20100602/1275486312 (a session by openssl s_client); Gmail puts the Unix time before the id in its 250 2.0.0, which is left out: the fake server has no clock of the scenario's world",
+			"221 2.0.0 closing connection <id> - gsmtp: Gmail's QUIT reply as clients log it (no public transcript found to cite)",
 		},
 		apply: func(s *Server) {
 			s.AuthMechanisms = []string{"LOGIN", "PLAIN"}
@@ -60,6 +65,21 @@ var presets = []Preset{
 				RateLimited:         NewReply(421, "4.7.0", "Try again later, closing connection."),
 				DataTimeout:         NewReply(451, "4.4.2", "Timeout - closing connection."),
 				TryLater:            NewReply(421, "4.7.0", "Try again later, closing connection."),
+				// Gmail refuses the account password of an account
+				// without two-step verification in the words of a wrong
+				// one.
+				PasswordSignIn: NewReply(535, "5.7.8", "Username and Password not accepted. For more information, go to\n https://support.google.com/mail/?p=BadCredentials"),
+			}
+			s.Successes = Successes{
+				Greeting: "{domain} ESMTP {id} - gsmtp",
+				Hello:    "{domain} at your service, [{client}]",
+				ReadyTLS: NewReply(220, "2.0.0", "Ready to start TLS"),
+				AuthOK:   NewReply(235, "2.7.0", "Accepted"),
+				MailOK:   NewReply(250, "2.1.0", "OK {id} - gsmtp"),
+				RcptOK:   NewReply(250, "2.1.5", "OK {id} - gsmtp"),
+				GoAhead:  NewReply(354, "", "Go ahead {id} - gsmtp"),
+				Queued:   NewReply(250, "2.0.0", "OK {id} - gsmtp"),
+				Bye:      NewReply(221, "2.0.0", "closing connection {id} - gsmtp"),
 			}
 		},
 	},
@@ -76,6 +96,8 @@ var presets = []Preset{
 			"530 5.7.57 Client not authenticated to send mail.: simonrob/email-oauth2-proxy#315, tarickb/sasl-xoauth2#96",
 			"550 5.7.60 at the end of DATA: swiftmailer/swiftmailer#1030, WWBN/AVideo#1017",
 			"552 5.3.4 Message size exceeds fixed maximum message size, 432 4.3.2 sender thread limit: Exchange's reply texts",
+			"250 2.1.0 Sender OK, 250 2.1.5 Recipient OK, 354 Start mail input; end with <CRLF>.<CRLF>: a session with Exchange Online by telnet, o365info.com 'Send mail to Exchange Online using standard SMTP session'",
+			"220 2.0.0 SMTP server ready, 235 2.7.0 Authentication successful, 250 2.0.0 OK <message-id> [Hostname=...], 221 2.0.0 Service closing transmission channel, '<host> Microsoft ESMTP MAIL Service ready', '<host> Hello [<client>]': Exchange's own texts (the date Exchange appends to its greeting is left out)",
 		},
 		apply: func(s *Server) {
 			s.AuthMechanisms = []string{"LOGIN"}
@@ -99,6 +121,17 @@ var presets = []Preset{
 				RateLimited:         NewReply(432, "4.3.2", "STOREDRV.ClientSubmit; sender thread limit exceeded"),
 				OldTLS:              NewReply(421, "4.7.66", "TLS 1.0 and 1.1 are not supported. Please upgrade/update your client to support TLS 1.2. Visit https://aka.ms/smtp_auth_tls."),
 			}
+			s.Successes = Successes{
+				Greeting: "{domain} Microsoft ESMTP MAIL Service ready",
+				Hello:    "{domain} Hello [{client}]",
+				ReadyTLS: NewReply(220, "2.0.0", "SMTP server ready"),
+				AuthOK:   NewReply(235, "2.7.0", "Authentication successful"),
+				MailOK:   NewReply(250, "2.1.0", "Sender OK"),
+				RcptOK:   NewReply(250, "2.1.5", "Recipient OK"),
+				GoAhead:  NewReply(354, "", "Start mail input; end with <CRLF>.<CRLF>"),
+				Queued:   NewReply(250, "2.0.0", "OK {msgid} [Hostname={domain}]"),
+				Bye:      NewReply(221, "2.0.0", "Service closing transmission channel"),
+			}
 		},
 	},
 	{
@@ -110,6 +143,7 @@ var presets = []Preset{
 		},
 		Sources: []string{
 			"553 5.7.1 Sender address rejected, 450 4.2.0 Greylisted: Postfix (reject_sender_login_mismatch, postgrey)",
+			postfixSuccessSource,
 		},
 		apply: func(s *Server) {
 			s.AuthRequired = false
@@ -121,6 +155,7 @@ var presets = []Preset{
 				SenderNotOwned: NewReply(553, "5.7.1", "Sender address rejected: not owned by user"),
 				MessageTooBig:  NewReply(552, "5.3.4", "Error: message file too big"),
 			}
+			s.Successes = postfixSuccesses
 		},
 	},
 	{
@@ -132,6 +167,7 @@ var presets = []Preset{
 		},
 		Sources: []string{
 			"535 5.7.8 Error: authentication failed, 552 5.3.4 Error: message file too big: Postfix's defaults",
+			postfixSuccessSource,
 		},
 		apply: func(s *Server) {
 			s.AllowInsecureAuth = true
@@ -140,9 +176,25 @@ var presets = []Preset{
 			s.Replies = Replies{
 				MessageTooBig: NewReply(552, "5.3.4", "Error: message file too big"),
 			}
+			s.Successes = postfixSuccesses
 		},
 	},
 }
+
+// postfixSuccesses are Postfix's smtpd's words for what succeeds.
+var postfixSuccesses = Successes{
+	Greeting: "{domain} ESMTP Postfix",
+	Hello:    "{domain}",
+	ReadyTLS: NewReply(220, "2.0.0", "Ready to start TLS"),
+	AuthOK:   NewReply(235, "2.7.0", "Authentication successful"),
+	MailOK:   NewReply(250, "2.1.0", "Ok"),
+	RcptOK:   NewReply(250, "2.1.5", "Ok"),
+	GoAhead:  NewReply(354, "", "End data with <CR><LF>.<CR><LF>"),
+	Queued:   NewReply(250, "2.0.0", "Ok: queued as {queue}"),
+	Bye:      NewReply(221, "2.0.0", "Bye"),
+}
+
+const postfixSuccessSource = "220 <host> ESMTP Postfix, 250 2.1.0 Ok, 250 2.1.5 Ok, 354 End data with <CR><LF>.<CR><LF>, 250 2.0.0 Ok: queued as <id>, 221 2.0.0 Bye, 235 2.7.0 Authentication successful: Postfix's smtpd (src/smtpd/smtpd.c); sessions quoted in roundcube/roundcubemail#7816 and spk121/guile-curl#4"
 
 // parentDomain returns the domain of a host name: example-isp.net for
 // mail.example-isp.net.

@@ -1,7 +1,11 @@
 package fakesmtp
 
 import (
+	"bytes"
 	"fmt"
+	"hash/fnv"
+	"net"
+	"net/mail"
 	"strings"
 
 	"github.com/emersion/go-smtp"
@@ -11,14 +15,19 @@ import (
 
 // Replies are the answers the server gives when it refuses something. A
 // device acts on the code and shows the text, so a preset copies both from
-// the provider it imitates. Replies to what succeeds, the greeting and the
-// EHLO banner are go-smtp's own (with the server's Domain).
+// the provider it imitates. What it answers when something succeeds is in
+// Successes.
 type Replies struct {
 	// AuthFailed answers a wrong user name or password.
 	AuthFailed *smtp.SMTPError
 	// AppPasswordRequired answers the account password of an account with
 	// two-step verification.
 	AppPasswordRequired *smtp.SMTPError
+	// PasswordSignIn, when set, answers the account password of an
+	// account without two-step verification: a provider that takes app
+	// passwords (or OAuth) only, as Gmail does since it ended "less secure
+	// app" access. Unset, the account password is taken.
+	PasswordSignIn *smtp.SMTPError
 	// AuthRequired answers MAIL before AUTH when authentication is required.
 	AuthRequired *smtp.SMTPError
 	// AuthUnavailable answers AUTH where the server offers none.
@@ -116,6 +125,7 @@ func (r Replies) merge(d Replies) Replies {
 	return Replies{
 		AuthFailed:          pick(r.AuthFailed, d.AuthFailed),
 		AppPasswordRequired: pick(r.AppPasswordRequired, d.AppPasswordRequired),
+		PasswordSignIn:      pick(r.PasswordSignIn, d.PasswordSignIn),
 		AuthRequired:        pick(r.AuthRequired, d.AuthRequired),
 		AuthUnavailable:     pick(r.AuthUnavailable, d.AuthUnavailable),
 		MustStartTLS:        pick(r.MustStartTLS, d.MustStartTLS),
@@ -150,4 +160,117 @@ func formatReply(e *smtp.SMTPError) string {
 		fmt.Fprintf(&b, "%d%s%s\r\n", e.Code, sep, l)
 	}
 	return b.String()
+}
+
+// Successes are a server's words when something succeeds: the greeting,
+// the first line of the EHLO reply, and the replies to STARTTLS, AUTH,
+// MAIL, RCPT, DATA, the end of the message and QUIT. People reading a
+// transcript recognise their provider by them, and some firmware shows
+// them ("250 2.0.0 OK ... - gsmtp" on its log page), so a preset copies
+// them. A text may hold {domain} (the server's Domain), {client} (the
+// client's IP address), {id} (a session identifier in the provider's
+// style: "s1sm0012345", the same on every run), {queue} (a queue
+// identifier of the message) and {msgid} (the message's Message-ID). An
+// unset field keeps go-smtp's own words ("Roger, accepting mail from").
+type Successes struct {
+	// Greeting is the text of the 220 greeting, after the code.
+	Greeting string
+	// Hello is the text of the first line of the reply to EHLO.
+	Hello    string
+	ReadyTLS *smtp.SMTPError
+	AuthOK   *smtp.SMTPError
+	MailOK   *smtp.SMTPError
+	RcptOK   *smtp.SMTPError
+	// GoAhead is the 354 reply to DATA.
+	GoAhead *smtp.SMTPError
+	// Queued is the reply to the end of the message, once it is stored.
+	Queued *smtp.SMTPError
+	Bye    *smtp.SMTPError
+}
+
+// go-smtp's own words for what succeeds (v0.25.1, conn.go), which
+// Successes replace line by line as go-smtp writes them.
+const (
+	stockGreetingEnd = " ESMTP Service Ready"
+	stockHello       = "Hello "
+	stockAuthOK      = "235 2.0.0 Authentication succeeded"
+	stockMailOK      = "250 2.0.0 Roger, accepting mail from <"
+	stockRcptOK      = "250 2.0.0 I'll make sure <"
+	stockGoAhead     = "354 Go ahead. End your data with <CR><LF>.<CR><LF>"
+	stockQueued      = "250 2.0.0 OK: queued"
+	stockBye         = "221 2.0.0 Bye"
+)
+
+// readyTLS is the server's reply to a STARTTLS it accepts.
+func (s *Server) readyTLS() *smtp.SMTPError {
+	if r := s.Successes.ReadyTLS; r != nil {
+		return r
+	}
+	return replyReadyTLS
+}
+
+// successLine returns the reply line go-smtp wrote (one line, CRLF
+// included: go-smtp flushes each) in the server's own words, or the line
+// as it is.
+func (s *Server) successLine(sess *Session, line []byte) []byte {
+	w := s.Successes
+	text := strings.TrimSuffix(string(line), "\r\n")
+	var r *smtp.SMTPError
+	switch {
+	case len(text) < 4:
+		return line
+	case w.Greeting != "" && text == "220 "+s.Domain+stockGreetingEnd:
+		return []byte("220 " + s.expand(sess, w.Greeting) + "\r\n")
+	case w.Hello != "" && strings.HasPrefix(text[4:], stockHello) && (strings.HasPrefix(text, "250-") || strings.HasPrefix(text, "250 ")):
+		return []byte(text[:4] + s.expand(sess, w.Hello) + "\r\n")
+	case text == stockAuthOK:
+		r = w.AuthOK
+	case strings.HasPrefix(text, stockMailOK):
+		r = w.MailOK
+	case strings.HasPrefix(text, stockRcptOK):
+		r = w.RcptOK
+	case text == stockGoAhead:
+		r = w.GoAhead
+	case text == stockQueued:
+		r = w.Queued
+	case text == stockBye:
+		r = w.Bye
+	}
+	if r == nil {
+		return line
+	}
+	expanded := *r
+	expanded.Message = s.expand(sess, r.Message)
+	return []byte(formatReply(&expanded))
+}
+
+// expand fills in a success text's fields for a session.
+func (s *Server) expand(sess *Session, text string) string {
+	if !strings.Contains(text, "{") {
+		return text
+	}
+	client, _, _ := net.SplitHostPort(sess.Remote)
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%s/%d", s.Domain, sess.ID)
+	id := fmt.Sprintf("s%dsm%07d", sess.ID, h.Sum32()%10000000)
+	s.mu.Lock()
+	n := s.accepted
+	var msgid string
+	if k := len(s.messages); k > 0 && s.messages[k-1].Session == sess.ID {
+		msgid = messageID(s.messages[k-1].Raw)
+	}
+	s.mu.Unlock()
+	fmt.Fprintf(h, "/%d", n)
+	queue := fmt.Sprintf("%010X", uint64(h.Sum32())<<8|uint64(n&0xff))
+	return strings.NewReplacer("{domain}", s.Domain, "{client}", client, "{id}", id, "{queue}", queue, "{msgid}", msgid).Replace(text)
+}
+
+// messageID returns the Message-ID of a raw message, angle brackets
+// included, or "" when it has none.
+func messageID(raw []byte) string {
+	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return ""
+	}
+	return m.Header.Get("Message-Id")
 }

@@ -76,6 +76,8 @@ type Server struct {
 	MinTLSVersion uint16
 	// Replies are the refusals' words; unset ones are DefaultReplies'.
 	Replies Replies
+	// Successes are the words of what succeeds; unset ones are go-smtp's.
+	Successes Successes
 	// Faults override replies at chosen stages.
 	Faults []Fault
 	// Greylist refuses each new (client, sender, recipient) triplet with

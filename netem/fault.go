@@ -2,6 +2,7 @@ package netem
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -26,9 +27,16 @@ const (
 	// FaultCut resets a connection, at both ends, once Bytes of data have
 	// crossed the link on it, counted from At.
 	FaultCut
+	// FaultNoSignal takes the host's bearer away from At for For (forever
+	// when For is zero), as when a 4G modem loses its signal: the host has
+	// no route, so a dial or a datagram fails at once with ENETUNREACH,
+	// and what its open connections send or are sent is lost until the
+	// signal returns. FaultDown, by contrast, keeps the route and loses
+	// every packet, so a dial waits out its SYN retries.
+	FaultNoSignal
 )
 
-var faultNames = [...]string{"down", "reset", "stall", "slow-close", "cut"}
+var faultNames = [...]string{"down", "reset", "stall", "slow-close", "cut", "no-signal"}
 
 func (k FaultKind) String() string {
 	if int(k) < len(faultNames) {
@@ -99,4 +107,20 @@ func (f Fault) Validate() error {
 		return fmt.Errorf("netem: unknown fault kind %d", f.Kind)
 	}
 	return nil
+}
+
+// noRoute is the dial and send paths' check of a host's link: while a
+// FaultNoSignal is active at time at (the instant the action enters the
+// network, appTime), nothing can leave the host, and the attempt (flow,
+// from the address it would have had) fails at once. It records the
+// refusal from the calling goroutine, not the event loop, so the trace
+// orders it after the loop's events of the same instant (the fault
+// beginning) whichever ran first (see Trace). The caller holds n.mu.
+func (n *Network) noRoute(h *Host, proto Proto, src netip.Addr, dst netip.AddrPort, at time.Time) bool {
+	if _, ok := n.activeFault(&h.link, FaultNoSignal, at); !ok {
+		return false
+	}
+	n.record(h, TraceEvent{Kind: EventUnreachable, Flow: Flow{Proto: proto, Src: netip.AddrPortFrom(src, 0), Dst: dst}, fromCaller: true})
+	n.outOfOrder = true
+	return true
 }

@@ -138,7 +138,7 @@ func (h *Host) Dial(ctx context.Context, network, address string) (net.Conn, err
 		return nil, &net.OpError{Op: "dial", Net: network, Addr: net.TCPAddrFromAddrPort(dst), Err: net.ErrClosed}
 	}
 	src, ok := h.source(dst.Addr())
-	if !ok {
+	if !ok || n.noRoute(h, TCP, src, dst, appTime()) {
 		n.mu.Unlock()
 		return nil, &net.OpError{Op: "dial", Net: network, Addr: net.TCPAddrFromAddrPort(dst), Err: syscall.ENETUNREACH}
 	}

@@ -44,7 +44,10 @@ type Network struct {
 	events eventQueue
 	seq    uint64
 	trace  []TraceEvent
-	closed bool
+	// outOfOrder: the trace holds an event recorded ahead of its time
+	// (see noRoute); Trace sorts it.
+	outOfOrder bool
+	closed     bool
 
 	linkChanges int    // numbers the random streams of changed links
 	packets     uint64 // sent into the network, for benchmarks
@@ -201,7 +204,7 @@ func (n *Network) scheduleFaults(h *Host) {
 		// Events of a link since replaced by SetLink do nothing.
 		current := func() bool { return h.linkGen == gen }
 		switch f.Kind {
-		case FaultDown, FaultStall:
+		case FaultDown, FaultStall, FaultNoSignal:
 			begin, end := EventLinkDown, EventLinkUp
 			if f.Kind == FaultStall {
 				begin, end = EventStalled, EventUnstalled
@@ -214,7 +217,7 @@ func (n *Network) scheduleFaults(h *Host) {
 			if f.For > 0 {
 				n.schedule(at.Add(f.For), k, func() {
 					if current() {
-						n.record(h, TraceEvent{Kind: end})
+						n.record(h, TraceEvent{Kind: end, Fault: f})
 					}
 				})
 			}

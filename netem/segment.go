@@ -151,6 +151,9 @@ func (n *Network) admit(h *hop, s *segment, at time.Time) (dropped bool) {
 	if _, down := n.activeFault(l, FaultDown, at); down {
 		return drop(TraceEvent{Reason: ReasonLinkDown})
 	}
+	if _, gone := n.activeFault(l, FaultNoSignal, at); gone {
+		return drop(TraceEvent{Reason: ReasonNoSignal})
+	}
 	if h.up && slices.Contains(l.BlockedPorts, s.dst.Port()) {
 		return drop(TraceEvent{Reason: ReasonPortFiltered})
 	}

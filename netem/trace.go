@@ -21,8 +21,10 @@ import (
 
 // TraceEvent is one thing the network did that explains a delay or a failure:
 // a connection attempt, a dropped packet and why, a retransmission, a reset,
-// an outage, a DNS answer. Events are recorded by the event loop only, so
-// their order is deterministic.
+// an outage, a DNS answer. Events are recorded by the event loop, so their
+// order is deterministic; the one exception, a dial or datagram refused
+// for want of a route (EventUnreachable), is recorded by the caller, and
+// Trace puts it after the loop's events of its instant.
 //
 // Which fields are set depends on Kind; the others are zero.
 type TraceEvent struct {
@@ -59,6 +61,10 @@ type TraceEvent struct {
 	DNS DNSTrace
 	// Err is why a DNS answer could not be encoded.
 	Err error
+
+	// fromCaller: recorded by an application's goroutine rather than the
+	// event loop (see noRoute).
+	fromCaller bool
 }
 
 // EventKind is what happened.
@@ -122,6 +128,10 @@ const (
 	// EventDNSEncodeFailed: the DNS service could not build its answer
 	// (ReasonBadRecord, ReasonBadMessage); Err says why.
 	EventDNSEncodeFailed
+	// EventUnreachable: a dial (TCP) or a datagram (UDP) failed at once
+	// with ENETUNREACH: the host's link had no signal (FaultNoSignal).
+	// Flow's source port is 0: none was bound.
+	EventUnreachable
 )
 
 var eventKindNames = [...]string{
@@ -148,6 +158,7 @@ var eventKindNames = [...]string{
 	EventDNSNoAnswer:         "dns-no-answer",
 	EventDNSDropped:          "dns-dropped",
 	EventDNSEncodeFailed:     "dns-encode-failed",
+	EventUnreachable:         "unreachable",
 }
 
 func (k EventKind) String() string {
@@ -196,6 +207,8 @@ const (
 	ReasonNoListener
 	// ReasonBufferFull: the UDP socket's receive buffer is full.
 	ReasonBufferFull
+	// ReasonNoSignal: a FaultNoSignal is active: the host has no bearer.
+	ReasonNoSignal
 
 	// Retransmissions (EventRetransmit).
 
@@ -244,6 +257,7 @@ var reasonNames = [...]string{
 	ReasonNoHost:       "no-host",
 	ReasonNoListener:   "no-listener",
 	ReasonBufferFull:   "buffer-full",
+	ReasonNoSignal:     "no-signal",
 	ReasonTimeout:      "timeout",
 	ReasonDupAcks:      "duplicate-acks",
 	ReasonReorder:      "reorder-window",
@@ -357,11 +371,30 @@ func (n *Network) record(host *Host, e TraceEvent) {
 	n.trace = append(n.trace, e)
 }
 
-// Trace returns what the network recorded so far, in order.
+// Trace returns what the network recorded so far, in order of time, then
+// of recording.
 func (n *Network) Trace() []TraceEvent {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return slices.Clone(n.trace)
+	out := slices.Clone(n.trace)
+	if n.outOfOrder {
+		// A refusal without a route is recorded by the dialling goroutine
+		// (see noRoute), which may run before or after the event loop at
+		// the same instant: it goes after the loop's events of its instant.
+		slices.SortStableFunc(out, func(a, b TraceEvent) int {
+			if c := a.At.Compare(b.At); c != 0 {
+				return c
+			}
+			switch {
+			case a.fromCaller == b.fromCaller:
+				return 0
+			case a.fromCaller:
+				return 1
+			}
+			return -1
+		})
+	}
+	return out
 }
 
 func (e TraceEvent) String() string {
@@ -408,9 +441,21 @@ func (e TraceEvent) Text() string {
 	case EventHandshakeAbandoned:
 		return fmt.Sprintf("%s handshake abandoned: no answer to %d SYN-ACKs", flow, e.Count)
 	case EventLinkDown:
+		if e.Fault.Kind == FaultNoSignal {
+			return fmt.Sprintf("no signal: the bearer is gone (%v)", e.Fault)
+		}
 		return fmt.Sprintf("link down (%v)", e.Fault)
 	case EventLinkUp:
+		if e.Fault.Kind == FaultNoSignal {
+			return "signal back: the bearer is up again"
+		}
 		return "link up again"
+	case EventUnreachable:
+		what := "connect"
+		if e.Flow.Proto == UDP {
+			what = "datagram"
+		}
+		return fmt.Sprintf("%s > %s %s failed at once: network unreachable (no signal)", e.Flow.Src.Addr(), e.Flow.Dst, what)
 	case EventStalled:
 		return fmt.Sprintf("link stalled: data is dropped (%v)", e.Fault)
 	case EventUnstalled:
@@ -471,6 +516,8 @@ func (e TraceEvent) Why() string {
 		return fmt.Sprintf("nothing listens on UDP port %d", e.Flow.Dst.Port())
 	case ReasonBufferFull:
 		return "receive buffer full"
+	case ReasonNoSignal:
+		return "no signal"
 	case ReasonTimeout:
 		return "timeout, next in " + e.Wait.Round(time.Millisecond).String()
 	case ReasonDupAcks:

@@ -129,6 +129,10 @@ func (c *udpConn) write(p []byte, dst netip.AddrPort) (int, error) {
 	if c.closed || n.closed {
 		return 0, &net.OpError{Op: "write", Net: "udp", Source: c.LocalAddr(), Err: net.ErrClosed}
 	}
+	at := appTime()
+	if n.noRoute(c.host, UDP, c.local.Addr(), dst, at) {
+		return 0, &net.OpError{Op: "write", Net: "udp", Source: c.LocalAddr(), Addr: net.UDPAddrFromAddrPort(dst), Err: syscall.ENETUNREACH}
+	}
 	s := &segment{flags: flagUDP, src: c.local, dst: dst, payload: slices.Clone(p), udpFrom: c}
 	if h := n.byAddr[dst.Addr()]; h != nil {
 		s.path = path(c.host, h)
@@ -137,7 +141,6 @@ func (c *udpConn) write(p []byte, dst netip.AddrPort) (int, error) {
 	}
 	c.sent++
 	s.key = eventKey{flow: c.flow, n: c.sent}
-	at := appTime()
 	n.schedule(at, s.key, func() { n.forward(s, 0, at) })
 	return len(p), nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"time"
 
 	"alertsim/capture"
 	"alertsim/netem"
@@ -23,8 +24,11 @@ import (
 // recording is what a captured run keeps.
 type recording struct {
 	interfaces []string // host names, in the order of the file's interfaces
-	packets    []netem.Crossing
-	keyLog     lockedBuffer
+	// offset turns the bubble's time into the scenario's (its start:), so
+	// that the packets carry the dates the record and the messages do.
+	offset  time.Duration
+	packets []netem.Crossing
+	keyLog  lockedBuffer
 }
 
 // lockedBuffer is a key log written by every server session.
@@ -73,6 +77,7 @@ func (r *Result) WriteCapture(w io.Writer) error {
 		return err
 	}
 	for _, c := range rec.packets {
+		c.At = c.At.Add(rec.offset)
 		if err := cw.Write(wirePacket(c, index[c.Host])); err != nil {
 			return err
 		}

@@ -42,12 +42,21 @@ type Device struct {
 	// detection.
 	Kernel     Kernel `yaml:"kernel"`
 	MTUProbing bool   `yaml:"mtu_probing"`
+	// Clock is what the device's own clock shows at the start, when it
+	// is not right: a date (a factory date, never set by NTP) or an offset
+	// from the start (a clock that drifted). Without it the device's clock
+	// shows the start.
+	Clock *DeviceClock `yaml:"clock"`
 	// Settings are the model's settings as its web UI names them.
 	Settings ast.Node `yaml:"settings"`
 
 	// settings are Settings decoded over the model's factory values for
 	// the firmware, and validated.
 	settings device.Settings
+	// refused is the web UI's refusal of the settings, when the scenario
+	// expects one (expect.settings_refused): the device is then never
+	// set up.
+	refused *ui.FieldError
 }
 
 // UnmarshalYAML implements goccy/go-yaml's NodeUnmarshaler.
@@ -56,8 +65,13 @@ func (d *Device) UnmarshalYAML(node ast.Node) error {
 	return decodeSection(node, (*plain)(d), &d.located)
 }
 
-// ModelSettings returns the model's settings, decoded and validated.
+// ModelSettings returns the model's settings, decoded and validated; nil
+// when the settings page refused them.
 func (d *Device) ModelSettings() device.Settings { return d.settings }
+
+// Refused returns the settings page's refusal of the settings, when the
+// scenario expects one and the page gives it.
+func (d *Device) Refused() *ui.FieldError { return d.refused }
 
 // Model is a registered device model (sim/device), named by its name.
 type Model struct{ *device.Model }
@@ -83,7 +97,10 @@ func (m Model) hasEvent(e string) bool { return slices.Contains(m.Events, e) }
 
 var defaultDeviceAddress = netip.AddrFrom4([4]byte{192, 0, 2, 10})
 
-func (d *Device) check(l *loader) error {
+// check checks the device section. refusable says the scenario expects
+// the settings page to refuse the settings: a refusal is then the run's
+// outcome rather than an error of the file.
+func (d *Device) check(l *loader, refusable bool) error {
 	m := d.Model
 	if m.Model == nil {
 		return l.at(d.key("model"), "the device needs a model", "models: "+strings.Join(device.ModelNames(), ", "))
@@ -134,6 +151,12 @@ func (d *Device) check(l *loader) error {
 		if !errors.As(err, &fe) {
 			return l.at(d.key("settings"), fmt.Sprintf("%s settings: %v", m.Name, err), "")
 		}
+		if refusable {
+			// The page says no, as expected: there is no device to set up,
+			// and its network is what the network assigns.
+			d.refused = fe
+			return d.checkInterface(l, device.Interface{}, m)
+		}
 		at := valueOf(d.Settings, fe.Field)
 		if at == nil {
 			at = d.key("settings")
@@ -141,9 +164,18 @@ func (d *Device) check(l *loader) error {
 		return l.at(at, fmt.Sprintf("%s setting %s: %s", m.Name, fe.Field, fe.Message), "")
 	}
 	d.settings = s
+	return d.checkInterface(l, s.Interface(), m)
+}
 
-	// The interface: what the settings set of it wins over what the
-	// scenario's device section says the network assigns.
+// checkInterface settles the device's interface: what the settings set of
+// it (own) wins over what the scenario's device section says the network
+// assigns.
+func (d *Device) checkInterface(l *loader, own device.Interface, m Model) error {
+	if d.has("mtu") {
+		if err := netem.CheckMTU(d.MTU); err != nil {
+			return l.at(d.key("mtu"), err.Error(), "leave mtu out for the default, 1500")
+		}
+	}
 	assigned := device.Interface{MTU: d.MTU, IPv6: d.IPv6.Addr}
 	if d.DNSServers != nil {
 		assigned.DNS = []netip.Addr{}
@@ -151,7 +183,6 @@ func (d *Device) check(l *loader) error {
 			assigned.DNS = append(assigned.DNS, a.Addr)
 		}
 	}
-	own := s.Interface()
 	iface, err := own.Over(assigned)
 	var c *device.Conflict
 	switch {
@@ -159,8 +190,6 @@ func (d *Device) check(l *loader) error {
 		return l.at(d.key("mtu"), fmt.Sprintf("device mtu %d contradicts the settings' mtu %d", d.MTU, own.MTU), "the "+m.Name+" sets its MTU in its settings (mtu): leave device.mtu out")
 	case errors.As(err, &c) && c.Field == "ipv6":
 		return l.at(d.key("ipv6"), fmt.Sprintf("device ipv6 %s contradicts the settings' %s", d.IPv6, own.IPv6), "the "+m.Name+" sets its IPv6 address in its settings: leave device.ipv6 out")
-	case errors.As(err, &c):
-		return l.at(d.key("dns_servers"), "the settings name the DNS servers already", "leave device.dns_servers out, or the settings' DNS fields")
 	case err != nil:
 		return l.at(d.node, err.Error(), "")
 	}

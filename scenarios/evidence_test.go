@@ -26,7 +26,11 @@ func TestSDCardKeepsTheEvidenceOfAFailedAlert(t *testing.T) {
 	}
 	for _, f := range failed.Evidence.Files {
 		if f.Alert == 1 {
-			sd = append(sd, f.Data)
+			data, err := f.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			sd = append(sd, data)
 			names = append(names, f.Name())
 		}
 	}

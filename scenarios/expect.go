@@ -34,6 +34,18 @@ type Expect struct {
 	// the servers' acceptance of the first message accepted after it: a
 	// model that is too fast fails as well as one too slow.
 	DeliveryTime *TimeRange `yaml:"delivery_time"`
+	// Replies are replies a server must have given: a code, an enhanced
+	// code, at a stage (see ExpectReply).
+	Replies []ExpectReply `yaml:"replies"`
+	// Messages are the messages the servers must have accepted, in order
+	// of reception: their headers and the server that took each.
+	Messages *[]ExpectMessage `yaml:"messages"`
+	// Mails are the device's mails, in order: the attempts, failures and
+	// outcome of each.
+	Mails *[]ExpectMail `yaml:"mails"`
+	// SettingsRefused is the device's settings page refusing the
+	// settings, in its own words: the device is then never set up.
+	SettingsRefused *ExpectRefusal `yaml:"settings_refused"`
 
 	judges []judge
 }
@@ -142,6 +154,30 @@ func (e *Expect) check(l *loader, duration Duration) error {
 			return l.at(r.key("max"), fmt.Sprintf("max %v is longer than the run (%v)", *r.Max, duration), "lengthen duration")
 		}
 		e.judges = append(e.judges, r.judge)
+	}
+	for i := range e.Replies {
+		x := &e.Replies[i]
+		x.adopt(e.item("replies", i))
+		if err := x.check(l); err != nil {
+			return err
+		}
+		e.judges = append(e.judges, x.judge)
+	}
+	if e.Messages != nil {
+		for i := range *e.Messages {
+			(*e.Messages)[i].adopt(e.item("messages", i))
+		}
+		e.judges = append(e.judges, judgeMessages(*e.Messages))
+	}
+	if e.Mails != nil {
+		for i := range *e.Mails {
+			(*e.Mails)[i].adopt(e.item("mails", i))
+		}
+		e.judges = append(e.judges, judgeMails(*e.Mails))
+	}
+	if x := e.SettingsRefused; x != nil {
+		x.adopt(e.key("settings_refused"))
+		e.judges = append(e.judges, x.judge)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -54,7 +55,8 @@ func TestExplainCountsEveryDrop(t *testing.T) {
 			t.Fatal("dialled an address no host has")
 		}
 		res := &Result{Start: start, Trace: n.Trace(), FailureLog: []alert.Failure{
-			{Time: time.Now(), Server: "smtp.example.com:25", Class: alert.ClassConnectTimeout, Stage: "connect", Attempt: 1},
+			{Time: time.Now(), Server: "smtp.example.com:25", Class: alert.ClassConnectTimeout, Stage: "connect", Attempt: 1,
+				Conns: []netip.AddrPort{netip.MustParseAddrPort("192.0.2.10:49153")}},
 		}}
 		// The first SYN and the datagram are dropped at the same instant;
 		// the network's event order puts the SYN first. In 10 s a current
@@ -72,4 +74,60 @@ func TestExplainCountsEveryDrop(t *testing.T) {
 			t.Errorf("got:\n%s\nwant:\n%s", got, want)
 		}
 	})
+}
+
+// TestExplainFollowsEachAttemptsConnection: a connection the camera gave
+// up on goes on retransmitting in the background; what it suffers then is
+// no part of the next attempt's story. Each of the three attempts of the
+// MTU black hole is explained by its own connection alone: the drops and
+// retransmissions the trace has of that connection up to the failure,
+// each example on its own port.
+func TestExplainFollowsEachAttemptsConnection(t *testing.T) {
+	res := libraryResult(t, "network/ptz-4g-mtu1500-handshake-blackhole.yaml")
+	why := strings.Join(Explain(res), "\n")
+	attempts := strings.Split(why, "  attempt ")[1:]
+	if len(attempts) != 3 || len(res.FailureLog) != 3 {
+		t.Fatalf("%d attempts explained, %d failures, want 3:\n%s", len(attempts), len(res.FailureLog), why)
+	}
+	for i, a := range attempts {
+		port := uint16(49152 + i)
+		drops, again := 0, 0
+		for _, e := range res.Trace {
+			if e.Flow.Src.Port() != port || e.At.After(res.FailureLog[i].Time) {
+				continue
+			}
+			switch e.Kind {
+			case netem.EventDropped:
+				drops++
+			case netem.EventRetransmit:
+				again++
+			}
+		}
+		if drops == 0 || again == 0 {
+			t.Fatalf("attempt %d: the trace has %d drops and %d retransmissions of port %d", i+1, drops, again, port)
+		}
+		if !strings.Contains(a, fmt.Sprintf("network: %d x dropped: 1500 bytes exceed", drops)) || !strings.Contains(a, fmt.Sprintf("network: %d x retransmitted", again)) {
+			t.Errorf("attempt %d is not explained by its own %d drops and %d retransmissions:\n%s", i+1, drops, again, a)
+		}
+		for _, l := range strings.Split(a, "\n") {
+			if strings.Contains(l, "e.g.") && !strings.Contains(l, fmt.Sprintf("192.0.2.10:%d >", port)) {
+				t.Errorf("attempt %d is explained by another connection's line: %s", i+1, l)
+			}
+		}
+	}
+}
+
+// TestExplainNamesNoSignal: a dial refused for want of a route is the
+// cause of an unreachable attempt, and the outage that began it is named.
+func TestExplainNamesNoSignal(t *testing.T) {
+	why := strings.Join(Explain(libraryResult(t, "network/ptz-4g-no-signal-when-intruder-walks-in.yaml")), "\n")
+	for _, want := range []string{
+		"attempt 1 to smtp.gmail.com:465: unreachable at connect",
+		"network: 1 x no signal: the bearer is gone (no-signal at 5s for 1m30s)",
+		"network: 1 x refused at once: network unreachable (no signal)",
+	} {
+		if !strings.Contains(why, want) {
+			t.Errorf("why lacks %q:\n%s", want, why)
+		}
+	}
 }

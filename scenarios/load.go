@@ -75,6 +75,10 @@ func Load(path string) (*Scenario, error) {
 // the line and column it is at.
 func Parse(path string, data []byte) (*Scenario, error) {
 	l := &loader{path: path}
+	data, err := checkShape(data)
+	if err != nil {
+		return nil, l.wrap(err)
+	}
 	var file *ast.File
 	if err := l.yamlCall(func() (err error) {
 		file, err = parser.ParseBytes(data, 0)
@@ -97,6 +101,9 @@ func Parse(path string, data []byte) (*Scenario, error) {
 	sc := &Scenario{Path: path}
 	if _, ok := docs[0].Body.(*ast.MappingNode); !ok {
 		return nil, l.at(docs[0].Body, "a scenario is a mapping of keys (seed, duration, device, ...)", "see docs/SCENARIOS.md")
+	}
+	if err := noAliases(docs[0].Body); err != nil {
+		return nil, l.wrap(err)
 	}
 	if err := l.yamlCall(func() error { return yaml.NodeToValue(docs[0].Body, sc, yaml.Strict()) }); err != nil {
 		return nil, err

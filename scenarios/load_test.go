@@ -62,7 +62,7 @@ func TestParseRejectsBadInput(t *testing.T) {
 		{"missing duration", strings.Replace(valid, "duration: 60s\n", "", 1),
 			`bad.yaml: the scenario needs a duration`},
 		{"unknown model", strings.Replace(valid, "model: ptz-4g", "model: ptz-5g", 1),
-			`bad.yaml:4:10: unknown device model "ptz-5g" (models: bb-camera, dcs-camera, dir-router, ptz-4g)`},
+			`bad.yaml:4:10: unknown device model "ptz-5g" (models: bb-camera, dcs-camera, dir-router, mailer, ptz-4g, smtp-agent)`},
 		{"unknown profile", strings.Replace(valid, "profile: 4g-good", "profile: 5g", 1),
 			`bad.yaml:12:12: unknown network profile "5g" (profiles: lan, fiber`},
 		{"unknown mode", strings.Replace(valid, "mode: implicit-tls", "mode: ssl", 1),
@@ -182,7 +182,7 @@ func TestParseRejectsBadInput(t *testing.T) {
 		{"a line feed in a fault's recipient", strings.Replace(valid, "    listen:\n", "    faults:\n      - {stage: rcpt, code: 550, recipient: \"a@example.com\\nb\"}\n    listen:\n", 1),
 			`bad.yaml:16:45: "a@example.com\nb" is not an e-mail address`},
 		{"a fault without a kind", strings.Replace(valid, "  profile: 4g-good\n", "  profile: 4g-good\n  faults:\n    - {at: 1s, for: 10s}\n", 1),
-			`bad.yaml:14:8: a fault needs a kind (faults: down, reset, stall, slow-close, cut)`},
+			`bad.yaml:14:8: a fault needs a kind (faults: down, reset, stall, slow-close, cut, no-signal)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("bad.yaml", []byte(tc.yaml))
@@ -225,7 +225,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if sc.Device.Model.Model == nil || sc.Device.ModelSettings() == nil || sc.Duration <= 0 {
+		if sc.Device.Model.Model == nil || sc.Device.ModelSettings() == nil && sc.Device.Refused() == nil || sc.Duration <= 0 {
 			t.Fatalf("accepted an incomplete scenario: %+v", sc)
 		}
 	})

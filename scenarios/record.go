@@ -54,6 +54,8 @@ type entry struct {
 type captured struct {
 	Server  string
 	Message *fakesmtp.Message
+	// Size is the message's size as received (its Raw may be dropped).
+	Size int
 	// Start is the start of the run, to express the reception time.
 	Start time.Time
 }
@@ -120,7 +122,7 @@ func Clock(d time.Duration) string {
 func renderMessage(b *strings.Builder, c captured) {
 	m := c.Message
 	fmt.Fprintf(b, "\nmessage %d: %d bytes, received %s by %s (session %d)\n",
-		m.ID, len(m.Raw), Clock(m.Received.Sub(c.Start)), c.Server, m.Session)
+		m.ID, c.Size, Clock(m.Received.Sub(c.Start)), c.Server, m.Session)
 	to := make([]string, len(m.To))
 	for i, t := range m.To {
 		to[i] = "<" + t + ">"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,12 +32,26 @@ func TestDemo(t *testing.T) {
 	if !*demoFlag {
 		t.Skip("run by make demo")
 	}
+	playTable(t, library(t), "")
+	hits, misses := imaging.CacheStats()
+	fmt.Printf("Frame cache: %d hits, %d encodes (%.0f%% hits).\n", hits, misses, 100*float64(hits)/float64(max(hits+misses, 1)))
+}
+
+// playTable plays each scenario file and prints a table of them, named
+// relative to base, with the library's judgement (golden record,
+// expectations, messages, no credentials). It returns how many failed.
+func playTable(t *testing.T, paths []string, base string) (failed int) {
 	out := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(out, "SCENARIO\tDEVICE\tNETWORK\tOUTCOME\tATTEMPTS\tVIRTUAL\tWALL\tCHECK")
 	var virtual, wall time.Duration
-	var passed, failed int
-	for _, path := range library(t) {
+	passed := 0
+	for _, path := range paths {
 		name := strings.TrimSuffix(path, ".yaml")
+		if base != "" {
+			if rel, err := filepath.Rel(base, path); err == nil {
+				name = strings.TrimSuffix(rel, ".yaml")
+			}
+		}
 		sc, err := Load(path)
 		if err != nil {
 			failed++
@@ -66,28 +81,46 @@ func TestDemo(t *testing.T) {
 	out.Flush()
 	fmt.Printf("\n%d scenarios: %d passed, %d failed. %v of virtual time in %v of wall time (%.0fx).\n",
 		passed+failed, passed, failed, virtual, wall.Round(time.Millisecond), float64(virtual)/float64(max(wall, 1)))
-	hits, misses := imaging.CacheStats()
-	fmt.Printf("Frame cache: %d hits, %d encodes (%.0f%% hits).\n", hits, misses, 100*float64(hits)/float64(max(hits+misses, 1)))
+	return failed
 }
 
+// detailFlag is make replay's DETAIL.
+var detailFlag = flag.String("detail", "", "with -scenario: full shows every line of the network's trace (a record folds repeated ones)")
+
 // TestReplay plays the scenario named by -scenario and prints its report:
-// the record, then each expectation met or not. It fails, and the binary
-// exits 1, when an expectation fails.
+// the record, why each attempt failed, then each expectation met or not.
+// Given a folder, it plays every scenario under it and prints the demo's
+// table. A failure ends the report with one line saying what failed and
+// how to see more, and the binary exits 1 (without go test's own words:
+// the line is the last thing a person reads).
 func TestReplay(t *testing.T) {
 	if *replayFlag == "" {
 		t.Skip("run by make replay SCENARIO=path")
 	}
 	path := *replayFlag
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		files, err := scenarioFiles(path)
+		if err != nil || len(files) == 0 {
+			exitWith(fmt.Sprintf("replay: no scenario files (*.yaml) under %s", path))
+		}
+		if failed := playTable(t, files, path); failed > 0 {
+			exitWith(fmt.Sprintf("replay: %d of %d scenarios under %s failed; to see one: make replay SCENARIO=<file>", failed, len(files), path))
+		}
+		return
+	}
 	sc, err := Load(path)
 	if err != nil {
 		fmt.Println(err)
-		t.FailNow()
+		exitWith("replay: the scenario does not load; check it without playing: go run ./cmd/alertsim validate " + path)
 	}
-	var opts Options
+	opts := Options{Full: *detailFlag == "full"}
+	if *detailFlag != "" && *detailFlag != "full" {
+		exitWith(fmt.Sprintf("replay: DETAIL=%s: the only detail is full", *detailFlag))
+	}
 	if *seedFlag != "" {
 		s, err := strconv.ParseUint(*seedFlag, 10, 64)
 		if err != nil {
-			t.Fatalf("-seed %q: want a non-negative integer", *seedFlag)
+			exitWith(fmt.Sprintf("replay: SEED=%s: want a non-negative integer", *seedFlag))
 		}
 		opts.Seed = &s
 	}
@@ -107,32 +140,63 @@ func TestReplay(t *testing.T) {
 	}
 
 	fmt.Println("\n## expectations")
-	ok := true
-	report := func(pass bool, format string, args ...any) {
+	var failures []string
+	report := func(pass bool, what, format string, args ...any) {
 		mark := "ok  "
 		if !pass {
-			mark, ok = "FAIL", false
+			mark = "FAIL"
+			failures = append(failures, what)
 		}
 		fmt.Printf("%s %s\n", mark, fmt.Sprintf(format, args...))
 	}
 	for _, c := range res.Checks {
-		report(c.OK, "%s", c.Text)
+		report(c.OK, strings.SplitN(c.Text, ":", 2)[0], "%s", c.Text)
 	}
 	goldenPath := GoldenPath(path)
-	if opts.Seed != nil && *opts.Seed != sc.Seed {
+	switch {
+	case opts.Seed != nil && *opts.Seed != sc.Seed:
 		fmt.Printf("skip golden record: played with seed %d, the record is for seed %d\n", *opts.Seed, sc.Seed)
-	} else {
+	case opts.Full:
+		fmt.Println("skip golden record: DETAIL=full shows every line, a record folds repeated ones")
+	default:
 		switch err := golden.Compare(goldenPath, res.Record); {
 		case err == nil:
-			report(true, "golden record %s matches", goldenPath)
+			report(true, "", "golden record %s matches", goldenPath)
 		case errors.Is(err, fs.ErrNotExist):
 			fmt.Printf("skip golden record: none beside the scenario (%s)\n", goldenPath)
 		default:
-			report(false, "golden record: %v", err)
+			report(false, "the golden record", "golden record: %v", err)
 		}
 	}
-	if !ok {
-		fmt.Printf("\nreplay: expectations failed (seed %d)\n", res.Seed)
-		t.Fail()
+	if len(failures) > 0 {
+		more := fmt.Sprintf("make replay SCENARIO=%s SEED=%d DETAIL=full", path, res.Seed)
+		exitWith(fmt.Sprintf("replay: FAIL: %s (seed %d); every network line: %s", strings.Join(failures, ", "), res.Seed, more))
 	}
+}
+
+// exitWith prints the last line of a failed replay and exits 1, so that
+// go test adds nothing after it.
+func exitWith(line string) {
+	fmt.Println("\n" + line)
+	os.Stdout.Sync()
+	os.Exit(1)
+}
+
+// scenarioFiles returns the scenario files under dir, testdata excepted,
+// in a stable order.
+func scenarioFiles(dir string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == "testdata" {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".yaml") {
+			files = append(files, path)
+		}
+		return nil
+	})
+	return files, err
 }

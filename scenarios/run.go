@@ -29,6 +29,9 @@ type Options struct {
 	// Capture keeps every packet and the TLS secrets, for
 	// Result.WriteCapture. It changes nothing in the run or its record.
 	Capture bool
+	// Full renders every line of the network's trace in the record; a
+	// golden record folds runs of copies dropped the same way into one.
+	Full bool
 }
 
 // Result is a finished run.
@@ -44,15 +47,22 @@ type Result struct {
 	// its mails.
 	Attempts int
 	// Accepted is how many messages the servers accepted; Captured has
-	// them, in order of reception.
+	// them, in order of reception, and Received the same with the server
+	// that took each.
 	Accepted int
 	Captured []*fakesmtp.Message
+	Received []Received
+	// Replies are every reply the servers gave, session by session.
+	Replies []ServerReply
 	// FailureLog is the device's failure log: every failed attempt.
 	FailureLog []alert.Failure
 	// Trace is what the network did; Start is the virtual time the run
-	// began.
+	// began (testing/synctest's epoch, whatever the scenario's start).
 	Trace []netem.TraceEvent
 	Start time.Time
+	// Clock is the device's clock: the failure log's times are its
+	// readings (Clock.Instant turns one back into virtual time).
+	Clock alert.Clock
 	// Evidence is what the device stored besides mail (an SD card), for
 	// models that keep any.
 	Evidence *device.Evidence
@@ -101,14 +111,26 @@ func (r *Result) Outcome() string {
 	return s
 }
 
+// Received is a message a server accepted.
+type Received struct {
+	// Server is the host name of the server that took it.
+	Server string
+	// Message is what the server captured; its Raw is nil past the first
+	// 64 MB of messages of the run (see keepRawBytes).
+	Message *fakesmtp.Message
+	// Size is the message's size as received.
+	Size int
+}
+
 // GoldenPath returns where the golden record of the scenario at path is
 // kept: beside it, with the extension .golden.
 func GoldenPath(path string) string {
 	return strings.TrimSuffix(path, ".yaml") + ".golden"
 }
 
-// Run plays the scenario inside a synctest bubble, in virtual time starting
-// at 2000-01-01 00:00:00 UTC, with crypto/rand made deterministic from the
+// Run plays the scenario inside a synctest bubble, in virtual time (which
+// starts at 2000-01-01 00:00:00 UTC; the scenario's start and the device's
+// clock are offsets from it), with crypto/rand made deterministic from the
 // seed. It calls t.Fatal if the run cannot be set up.
 func Run(t *testing.T, sc *Scenario, opts Options) *Result {
 	t.Helper()
@@ -127,6 +149,11 @@ func Run(t *testing.T, sc *Scenario, opts Options) *Result {
 // play runs inside the bubble.
 func play(t *testing.T, sc *Scenario, root uint64, opts Options) *Result {
 	start := time.Now()
+	// The world's calendar (certificates, the servers) and the device's
+	// own clock, as offsets from the bubble's.
+	world := alert.Clock{Offset: sc.start.Sub(start), Location: sc.start.Location()}
+	shows := sc.Device.Clock.reading(sc.start)
+	clock := alert.Clock{Offset: shows.Sub(start), Location: shows.Location()}
 	tl := &timeline{start: start, seq: map[string]int{}}
 	hostname := string(sc.Device.Hostname)
 
@@ -134,7 +161,7 @@ func play(t *testing.T, sc *Scenario, root uint64, opts Options) *Result {
 	var rec *recording
 	var keyLog io.Writer
 	if opts.Capture {
-		rec = &recording{interfaces: sc.hostNames()}
+		rec = &recording{interfaces: sc.hostNames(), offset: world.Offset}
 		netcfg.Tap = func(c netem.Crossing) { rec.packets = append(rec.packets, c) }
 		keyLog = &rec.keyLog
 	}
@@ -158,14 +185,15 @@ func play(t *testing.T, sc *Scenario, root uint64, opts Options) *Result {
 		fatal("%s: %v", sc.Path, err)
 	}
 
-	ca, err := fakesmtp.NewCA("alertsim scenario root")
+	ca, err := fakesmtp.NewCAAt("alertsim scenario root", world.Now())
 	if err != nil {
 		fatal("%s: %v", sc.Path, err)
 	}
 	hosts := alert.Hosts{}
+	budget := &rawBudget{left: keepRawBytes}
 	for i := range sc.Servers {
 		spec := &sc.Servers[i]
-		s, err := startServer(network, ca, spec, keyLog)
+		s, err := startServer(network, ca, spec, world.Now(), budget, keyLog)
 		if err != nil {
 			fatal("%s: server %s: %v", sc.Path, spec.Host, err)
 		}
@@ -189,22 +217,26 @@ func play(t *testing.T, sc *Scenario, root uint64, opts Options) *Result {
 		resolver = &alert.StubResolver{Servers: dnsServers, Dial: devHost.Dial, Log: deviceLog}
 	}
 
-	dev, err := sc.Device.Model.Start(sc.Device.settings, device.Env{
-		Hostname: hostname,
-		Seed:     seed.Derive(root, "device"),
-		Dial:     devHost.Dial,
-		Resolver: resolver,
-		RootCAs:  ca.Pool,
-		Log:      deviceLog,
-	})
-	if err != nil {
-		fatal("%s: starting the %s: %v", sc.Path, sc.Device.Model.Name, err)
+	var dev device.Device = unset{sc.Device.Model.Name}
+	if fe := sc.Device.refused; fe != nil {
+		tl.add(time.Now(), rankDevice, hostname, fmt.Sprintf("settings page: %s: %s (the settings are not saved)", fe.Field, fe.Message))
+	} else {
+		dev, err = sc.Device.Model.Start(sc.Device.settings, device.Env{
+			Hostname: hostname,
+			Seed:     seed.Derive(root, "device"),
+			Dial:     devHost.Dial,
+			Resolver: resolver,
+			RootCAs:  ca.Pool,
+			Clock:    clock,
+			Log:      deviceLog,
+		})
+		if err != nil {
+			fatal("%s: starting the %s: %v", sc.Path, sc.Device.Model.Name, err)
+		}
 	}
 
-	triggers := slices.Clone(sc.Triggers)
-	slices.SortStableFunc(triggers, func(a, b Trigger) int { return cmp.Compare(a.At, b.At) })
-	for _, tr := range triggers {
-		time.Sleep(tr.At.D() - time.Since(start))
+	for _, tr := range firings(sc) {
+		time.Sleep(tr.at.D() - time.Since(start))
 		tl.add(time.Now(), rankScenario, "scenario", "trigger: "+tr.Event)
 		dev.Trigger(tr.Event, tr.For.D())
 	}
@@ -216,13 +248,43 @@ func play(t *testing.T, sc *Scenario, root uint64, opts Options) *Result {
 	}
 	network.Close()
 
-	res := &Result{Scenario: sc, Seed: root, Trace: network.Trace(), Start: start, recording: rec}
-	res.Record = buildRecord(sc, res, link, tl, dev, servers).Render()
+	res := &Result{Scenario: sc, Seed: root, Trace: network.Trace(), Start: start, Clock: clock, recording: rec}
+	res.Record = buildRecord(sc, res, link, tl, dev, servers, opts.Full).Render()
 	for _, j := range sc.Expect.judges {
 		res.Checks = append(res.Checks, j(res))
 	}
 	return res
 }
+
+// firing is one time a trigger fires.
+type firing struct {
+	*Trigger
+	at Duration
+}
+
+// firings returns every time a trigger of the scenario fires, in order
+// of time, then of the file.
+func firings(sc *Scenario) []firing {
+	var out []firing
+	for i := range sc.Triggers {
+		tr := &sc.Triggers[i]
+		for _, at := range tr.times(sc.Duration) {
+			out = append(out, firing{tr, at})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b firing) int { return cmp.Compare(a.at, b.at) })
+	return out
+}
+
+// unset is a device whose settings page refused its settings: it was
+// never set up, so it mails nothing.
+type unset struct{ model string }
+
+func (u unset) Trigger(string, time.Duration) {}
+func (u unset) Outcomes() []alert.Outcome     { return nil }
+func (u unset) FailureLog() []alert.Failure   { return nil }
+func (u unset) Close() error                  { return nil }
+func (u unset) String() string                { return u.model + " (settings refused, not set up)" }
 
 func (s *runningServer) close(t *testing.T) {
 	s.srv.Close()
@@ -258,13 +320,27 @@ func (tl *timeline) add(at time.Time, rank int, source, text string) {
 
 // buildRecord fills in the result from the finished run and returns its
 // record.
-func buildRecord(sc *Scenario, res *Result, link netem.Link, tl *timeline, dev device.Device, servers []*runningServer) *runRecord {
+func buildRecord(sc *Scenario, res *Result, link netem.Link, tl *timeline, dev device.Device, servers []*runningServer, full bool) *runRecord {
 	rec := &runRecord{}
 	rec.Header = []field{
 		{Name: "scenario", Value: string(sc.Name)},
 		{Name: "seed", Value: fmt.Sprint(res.Seed)},
 		{Name: "device", Value: fmt.Sprintf("%s, host %s at %s, MTU %d%s", dev, sc.Device.Hostname, sc.Device.describeAddrs(), sc.Device.MTU, sc.Device.describeKernel())},
 		{Name: "network", Value: describeLink(sc.Network.Profile.Name, link)},
+	}
+	if sc.Start != nil {
+		rec.Header = append(rec.Header, field{Name: "start", Value: sc.start.Format("2006-01-02 15:04:05.000 -0700")})
+	}
+	if c := sc.Device.Clock; c != nil {
+		shows := c.reading(sc.start)
+		v := "shows " + shows.Format("2006-01-02 15:04:05.000 -0700") + " at the start"
+		switch d := shows.Sub(sc.start); {
+		case d > 0:
+			v += fmt.Sprintf(" (%v ahead)", d)
+		case d < 0:
+			v += fmt.Sprintf(" (%v behind)", -d)
+		}
+		rec.Header = append(rec.Header, field{Name: "device clock", Value: v})
 	}
 	for _, f := range link.Faults {
 		rec.Header = append(rec.Header, field{Name: "fault", Value: f.String()})
@@ -321,8 +397,8 @@ func buildRecord(sc *Scenario, res *Result, link netem.Link, tl *timeline, dev d
 	}
 
 	rec.Timeline = tl.entries
-	for i, e := range res.Trace {
-		rec.Timeline = append(rec.Timeline, entry{At: e.At.Sub(res.Start), Rank: rankNetwork, Source: "net", Seq: i, Text: e.Host + ": " + e.Text()})
+	for _, l := range netLines(res.Trace, res.Start, full) {
+		rec.Timeline = append(rec.Timeline, entry{At: l.at.Sub(res.Start), Rank: rankNetwork, Source: "net", Seq: l.seq, Text: l.host + ": " + l.text})
 	}
 	for _, s := range servers {
 		for _, sess := range s.srv.Sessions() {
@@ -330,9 +406,10 @@ func buildRecord(sc *Scenario, res *Result, link netem.Link, tl *timeline, dev d
 			for i, l := range sess.Transcript {
 				rec.Timeline = append(rec.Timeline, entry{At: l.At.Sub(res.Start), Rank: rankServer, Source: source, Seq: i, Text: l.String()})
 			}
+			res.Replies = append(res.Replies, sessionReplies(string(s.spec.Host), sess, res.Start)...)
 		}
-		for _, m := range s.srv.Messages() {
-			rec.Messages = append(rec.Messages, captured{Server: string(s.spec.Host), Message: m, Start: res.Start})
+		for _, k := range s.messages() {
+			rec.Messages = append(rec.Messages, captured{Server: string(s.spec.Host), Message: k.msg, Size: k.size, Start: res.Start})
 		}
 	}
 	slices.SortStableFunc(rec.Messages, func(a, b captured) int {
@@ -341,6 +418,7 @@ func buildRecord(sc *Scenario, res *Result, link netem.Link, tl *timeline, dev d
 	res.Accepted = len(rec.Messages)
 	for _, c := range rec.Messages {
 		res.Captured = append(res.Captured, c.Message)
+		res.Received = append(res.Received, Received{Server: c.Server, Message: c.Message, Size: c.Size})
 	}
 	return rec
 }

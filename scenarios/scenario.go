@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml/ast"
 )
@@ -30,14 +31,30 @@ type Scenario struct {
 	// Seed is the root of every random choice in the run.
 	Seed uint64 `yaml:"seed" schema:"required"`
 	// Duration is how much virtual time the run covers.
-	Duration Duration  `yaml:"duration" schema:"required"`
-	Device   Device    `yaml:"device" schema:"required"`
-	Network  Network   `yaml:"network" schema:"required"`
-	DNS      *DNS      `yaml:"dns"`
-	Servers  []Server  `yaml:"servers"`
-	Triggers []Trigger `yaml:"triggers"`
-	Expect   Expect    `yaml:"expect"`
+	Duration Duration `yaml:"duration" schema:"required"`
+	// Start is the date and time at which the run begins, with its zone:
+	// what the servers' certificates, the device's clock (unless
+	// device.clock says otherwise) and the triggers' dates count from.
+	// Without it the run begins at 2000-01-01 00:00:00 UTC.
+	Start    *Timestamp `yaml:"start"`
+	Device   Device     `yaml:"device" schema:"required"`
+	Network  Network    `yaml:"network" schema:"required"`
+	DNS      *DNS       `yaml:"dns"`
+	Servers  []Server   `yaml:"servers"`
+	Triggers []Trigger  `yaml:"triggers"`
+	Expect   Expect     `yaml:"expect"`
+
+	// start is Start, or the default.
+	start time.Time
 }
+
+// StartTime returns when the run begins, by the calendar of the world
+// around the device.
+func (sc *Scenario) StartTime() time.Time { return sc.start }
+
+// maxTriggers bounds the triggers a run fires, repetitions included: a
+// day of motion every second is 86,400.
+const maxTriggers = 100_000
 
 // check validates what decoding alone cannot and fills in the defaults,
 // section by section in the order of the file.
@@ -48,11 +65,15 @@ func (sc *Scenario) check(l *loader) error {
 	if sc.Duration <= 0 {
 		return l.whole("the scenario needs a duration greater than zero", durationHint)
 	}
+	sc.start = defaultStart
+	if sc.Start != nil {
+		sc.start = sc.Start.Time
+	}
 	if !sc.has("device") {
 		return l.whole("the scenario needs a device", "device: {model: ptz-4g, settings: {...}}")
 	}
 	sc.Device.adopt(sc.key("device"))
-	if err := sc.Device.check(l); err != nil {
+	if err := sc.Device.check(l, sc.Expect.SettingsRefused != nil); err != nil {
 		return err
 	}
 	if !sc.has("network") {
@@ -80,10 +101,16 @@ func (sc *Scenario) check(l *loader) error {
 	if err := sc.checkHostNames(l); err != nil {
 		return err
 	}
+	fired := 0
 	for i := range sc.Triggers {
-		sc.Triggers[i].adopt(sc.item("triggers", i))
-		if err := sc.Triggers[i].check(l, sc.Device.Model, sc.Duration); err != nil {
+		tr := &sc.Triggers[i]
+		tr.adopt(sc.item("triggers", i))
+		if err := tr.check(l, sc.Device.Model, sc.Duration, sc.start); err != nil {
 			return err
+		}
+		fired += len(tr.times(sc.Duration))
+		if fired > maxTriggers {
+			return l.at(tr.node, fmt.Sprintf("the triggers fire more than %d times in the run", maxTriggers), "lengthen every, or give a count")
 		}
 	}
 	sc.Expect.adopt(sc.key("expect"))
@@ -138,14 +165,20 @@ func (sc *Scenario) checkHostNames(l *loader) error {
 	return nil
 }
 
-// Trigger is an event on the device at a point of the timeline.
+// Trigger is an event on the device at a point of the timeline, once or
+// over and over.
 type Trigger struct {
 	located
-	At    Duration `yaml:"at" schema:"required"`
-	Event string   `yaml:"event" schema:"required"`
+	// At is the time since the start, or a date and time.
+	At    Moment `yaml:"at" schema:"required"`
+	Event string `yaml:"event" schema:"required"`
 	// For is how long the event lasts, for events that last (motion in a
 	// DCS camera's window); zero is an instant.
 	For Duration `yaml:"for"`
+	// Every repeats the event at this interval from At until the end of
+	// the run, or Count times.
+	Every Duration `yaml:"every"`
+	Count int      `yaml:"count"`
 }
 
 // UnmarshalYAML implements goccy/go-yaml's NodeUnmarshaler.
@@ -154,15 +187,47 @@ func (t *Trigger) UnmarshalYAML(node ast.Node) error {
 	return decodeSection(node, (*plain)(t), &t.located)
 }
 
-func (t *Trigger) check(l *loader, m Model, duration Duration) error {
+func (t *Trigger) check(l *loader, m Model, duration Duration, start time.Time) error {
+	if err := t.At.resolve(l, t.key("at"), start); err != nil {
+		return err
+	}
+	if t.Count < 0 {
+		return l.at(t.key("count"), "count cannot be negative", "")
+	}
+	if t.Count > 0 && t.Every == 0 {
+		return l.at(t.key("count"), "count repeats a trigger every so often: add every", "every: 10s")
+	}
+	if t.has("every") && t.Every == 0 {
+		return l.at(t.key("every"), "every needs a time greater than zero", durationHint)
+	}
 	if t.Event == "" {
 		return l.at(t.key("event"), "a trigger needs an event", "events: "+strings.Join(m.Events, ", "))
 	}
 	if !m.hasEvent(t.Event) {
 		return l.at(t.key("event"), fmt.Sprintf("the %s does not know the event %q", m.Name, t.Event), "events: "+strings.Join(m.Events, ", "))
 	}
-	if t.At > duration {
-		return l.at(t.key("at"), fmt.Sprintf("trigger at %v is after the end of the run (%v)", t.At, duration), "lengthen duration or move the trigger")
+	if t.At.Duration > duration {
+		return l.at(t.key("at"), fmt.Sprintf("trigger at %v is after the end of the run (%v)", t.At.Duration, duration), "lengthen duration or move the trigger")
 	}
 	return nil
+}
+
+// times returns when the trigger fires, as times since the start: once, or
+// every Every from At up to the end of the run (at most Count times).
+func (t *Trigger) times(duration Duration) []Duration {
+	if t.Every <= 0 {
+		return []Duration{t.At.Duration}
+	}
+	n := int((duration-t.At.Duration)/t.Every) + 1
+	if t.Count > 0 {
+		n = min(n, t.Count)
+	}
+	if n > maxTriggers+1 {
+		n = maxTriggers + 1 // the caller refuses the scenario
+	}
+	out := make([]Duration, n)
+	for i := range out {
+		out[i] = t.At.Duration + Duration(i)*t.Every
+	}
+	return out
 }

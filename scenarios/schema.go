@@ -103,6 +103,8 @@ func (g *schemaGen) value(t reflect.Type) map[string]any {
 		return g.object(t)
 	case reflect.Slice:
 		return map[string]any{"type": "array", "items": g.value(t.Elem())}
+	case reflect.Map:
+		return map[string]any{"type": "object", "additionalProperties": g.value(t.Elem())}
 	case reflect.String:
 		return map[string]any{"type": "string"}
 	case reflect.Bool:

@@ -136,7 +136,7 @@ func TestSchemaNamesEveryModelsSettings(t *testing.T) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"ptz-4g": "smtp_server", "dir-router": "smtp_server_address", "dcs-camera": "smtp_server_1", "bb-camera": "destination_addresses"}
+	want := map[string]string{"ptz-4g": "smtp_server", "dir-router": "smtp_server_address", "dcs-camera": "smtp_server_1", "bb-camera": "destination_addresses", "smtp-agent": "from_header", "mailer": "ssl_tls_encryption"}
 	models := device.Models()
 	if len(doc.AllOf) != len(models) {
 		t.Fatalf("the schema has %d models, the registry %d", len(doc.AllOf), len(models))

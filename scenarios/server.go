@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
@@ -317,24 +318,26 @@ func (s *Server) listeners() []fakesmtp.Listener {
 	return out
 }
 
-// certificate issues the server's certificate as the scenario asks.
-func (s *Server) certificate(ca *fakesmtp.CA) (tls.Certificate, error) {
-	opts := fakesmtp.CertOptions{Hosts: []string{string(s.Host)}}
+// certificate issues the server's certificate as the scenario asks, valid
+// around now (the scenario's start) unless it is to be expired.
+func (s *Server) certificate(ca *fakesmtp.CA, now time.Time) (tls.Certificate, error) {
+	opts := fakesmtp.CertOptions{Hosts: []string{string(s.Host)}, NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0)}
 	switch s.Certificate {
 	case "self-signed":
 		opts.SelfSigned = true
 	case "expired":
-		opts.NotBefore = time.Now().AddDate(-2, 0, 0)
-		opts.NotAfter = time.Now().AddDate(-1, 0, 0)
+		opts.NotBefore = now.AddDate(-2, 0, 0)
+		opts.NotAfter = now.AddDate(-1, 0, 0)
 	case "wrong-name":
 		opts.Hosts = []string{"mail.wrong-name.example"}
 	}
 	return ca.Issue(opts)
 }
 
-// configure builds the fake server the scenario describes.
-func (s *Server) configure(ca *fakesmtp.CA) (*fakesmtp.Server, error) {
-	cert, err := s.certificate(ca)
+// configure builds the fake server the scenario describes, at now by the
+// world's calendar.
+func (s *Server) configure(ca *fakesmtp.CA, now time.Time) (*fakesmtp.Server, error) {
+	cert, err := s.certificate(ca, now)
 	if err != nil {
 		return nil, err
 	}
@@ -442,15 +445,18 @@ type runningServer struct {
 	srv  *fakesmtp.Server
 	errc chan error
 	n    int
+
+	mu   sync.Mutex
+	kept []kept
 }
 
 // startServer adds the server's host to the network and serves its ports.
-func startServer(n *netem.Network, ca *fakesmtp.CA, spec *Server, keyLog io.Writer) (*runningServer, error) {
+func startServer(n *netem.Network, ca *fakesmtp.CA, spec *Server, now time.Time, budget *rawBudget, keyLog io.Writer) (*runningServer, error) {
 	host, err := n.AddHost(netem.HostConfig{Name: string(spec.Host), Addrs: []netip.Addr{spec.Address.Addr}})
 	if err != nil {
 		return nil, err
 	}
-	srv, err := spec.configure(ca)
+	srv, err := spec.configure(ca, now)
 	if err != nil {
 		return nil, err
 	}
@@ -459,6 +465,7 @@ func startServer(n *netem.Network, ca *fakesmtp.CA, spec *Server, keyLog io.Writ
 	srv.TLSConfig.KeyLogWriter = keyLog
 	listeners := spec.listeners()
 	rs := &runningServer{spec: spec, srv: srv, errc: make(chan error, len(listeners))}
+	rs.capture(budget)
 	for _, ln := range listeners {
 		l, err := host.Listen("tcp", fmt.Sprintf(":%d", ln.Port))
 		if err != nil {

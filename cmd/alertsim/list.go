@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -21,6 +22,14 @@ func list(args []string, stdout, stderr io.Writer) int {
 	default:
 		fmt.Fprintln(stderr, "usage: alertsim list [DIR]")
 		return 2
+	}
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		if len(args) == 0 {
+			fmt.Fprintf(stderr, "alertsim list: there is no scenarios folder here (%s): run it at the top of the repository, or name the folder: alertsim list DIR\n", dir)
+		} else {
+			fmt.Fprintf(stderr, "alertsim list: %s is not a folder of scenarios\n", dir)
+		}
+		return 1
 	}
 	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "SCENARIO\tDEVICE\tNETWORK\tDESCRIPTION")

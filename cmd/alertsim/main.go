@@ -37,17 +37,26 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(stderr)
-		if len(args) == 0 {
-			return 2
+		return 2
+	}
+	if isHelp(args[0]) {
+		// "alertsim help send" is "alertsim send -h".
+		if len(args) > 1 {
+			return run([]string{args[1], "-h"}, stdout, stderr)
 		}
+		usage(stdout)
 		return 0
 	}
 	for _, c := range commands {
-		if c.name == args[0] {
-			return c.run(args[1:], stdout, stderr)
+		if c.name != args[0] {
+			continue
 		}
+		if len(args) > 1 && isHelp(args[1]) {
+			return commandHelp(c, stdout, stderr)
+		}
+		return c.run(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "alertsim: unknown command %q\n\n", args[0])
 	usage(stderr)
@@ -61,4 +70,27 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-9s %-8s %s\n", c.name, c.args, c.summary)
 	}
 	fmt.Fprintln(w, "\nTo play scenarios: make demo, or make replay SCENARIO=file.yaml [SEED=n].")
+}
+
+// isHelp reports whether an argument asks for help, in any of the ways
+// people ask.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
+
+// commandHelp answers a request for a command's help: its own usage for
+// the commands with flags (whose flag package reports -h as an error, exit
+// 2: help asked for is no error), its line of the usage for the others.
+func commandHelp(c command, stdout, stderr io.Writer) int {
+	switch c.name {
+	case "serve", "send":
+		c.run([]string{"-h"}, stdout, stderr)
+	default:
+		fmt.Fprintf(stdout, "usage: alertsim %s %s\n\n%s.\n", c.name, c.args, c.summary)
+	}
+	return 0
 }

@@ -103,3 +103,29 @@ func (c *Client) exchangers(ctx context.Context, domain string) ([]string, error
 	c.logf("MX for %s: %s", domain, strings.Join(hosts, ", "))
 	return hosts, nil
 }
+
+// directServers returns the exchangers of the message's domain as the
+// servers of one attempt, lowest preference first: port 25, opportunistic
+// TLS, no login, as a mail server delivers. A domain that takes no mail, or
+// whose exchangers cannot be found, is the attempt's failure.
+func (c *Client) directServers(ctx context.Context, env Envelope) ([]Server, *Error) {
+	if len(env.To) == 0 {
+		return nil, &Error{Class: ClassRejected, Stage: "mx", Err: errors.New("no recipient")}
+	}
+	to := env.To[0]
+	domain := strings.ToLower(to[strings.LastIndexByte(to, '@')+1:])
+	hosts, err := c.exchangers(ctx, domain)
+	if err != nil {
+		class := ClassDNS
+		if errors.Is(err, errNullMX) {
+			class = ClassRejected
+		}
+		c.logf("failed (%s): %v", class, err)
+		return nil, &Error{Class: class, Server: domain, Stage: "mx", Err: err}
+	}
+	servers := make([]Server, len(hosts))
+	for i, h := range hosts {
+		servers[i] = Server{Host: h, Port: 25, Security: SecurityOptional}
+	}
+	return servers, nil
+}

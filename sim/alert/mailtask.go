@@ -14,8 +14,9 @@ type Job struct {
 	// Build composes the message when the task takes the job, so that
 	// its Date is the time it was sent; n counts the device's mails from 1.
 	Build func(n int, now time.Time) (Envelope, []byte, error)
-	// Ready, if set, is when the mail can be built at the earliest: a
-	// camera's burst is complete only once its last frame is taken.
+	// Ready, if set, is when the mail can be built at the earliest, by
+	// the device's clock: a camera's burst is complete only once its last
+	// frame is taken.
 	Ready  time.Time
 	Policy Policy
 	// Done, if set, is called from the mail task once the job is over,
@@ -32,6 +33,9 @@ type Outcome struct {
 	Delivered bool
 	// Class says why the last attempt failed, when none succeeded.
 	Class Class
+	// Failures are the classes of its failed attempts, in order: its
+	// part of the failure log.
+	Failures []Class
 }
 
 // MailTask is a device's mail task: one goroutine that sends the device's
@@ -129,20 +133,24 @@ func (t *MailTask) send(ctx context.Context, j Job) {
 	t.n++
 	n := t.n
 	t.mu.Unlock()
-	if wait := time.Until(j.Ready); wait > 0 {
+	clock := t.client.Clock
+	if wait := clock.Until(j.Ready); !j.Ready.IsZero() && wait > 0 {
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
 			return
 		}
 	}
-	env, msg, err := j.Build(n, time.Now())
+	env, msg, err := j.Build(n, clock.Now())
 	if err != nil {
 		t.client.logf("mail %d (%s): %v", n, j.Kind, err)
 		return
 	}
 	d := t.client.Deliver(ctx, j.Policy, env, msg)
 	out := Outcome{Mail: n, Kind: j.Kind, Attempts: d.Attempts, Delivered: d.Delivered()}
+	for _, f := range d.Failures {
+		out.Failures = append(out.Failures, f.Class)
+	}
 	if f := d.Last(); f != nil && !out.Delivered {
 		out.Class = f.Class
 	}

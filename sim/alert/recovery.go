@@ -20,6 +20,11 @@ type Policy struct {
 	// login, a 5xx reply), as some firmware does; otherwise only what may
 	// pass by itself is retried (see Class.Transient).
 	RetryPermanent bool
+	// Direct delivers without a relay, as a mail server does: each
+	// attempt looks up the recipients' domain's mail exchangers and tries
+	// them in order of preference (see SendDirect), instead of Servers.
+	// A message goes to one domain.
+	Direct bool
 }
 
 // Transient reports whether a failure of this class may pass by itself,
@@ -61,14 +66,25 @@ func (d *Delivery) Last() *Failure {
 // ends.
 func (c *Client) Deliver(ctx context.Context, p Policy, env Envelope, msg []byte) *Delivery {
 	d := &Delivery{}
-	if len(p.Servers) == 0 {
+	if len(p.Servers) == 0 && !p.Direct {
 		return d
 	}
 	for attempt := 1; ; attempt++ {
 		d.Attempts = attempt
 		retryable := false
-		for i, srv := range p.Servers {
-			if len(p.Servers) > 1 {
+		servers := p.Servers
+		if p.Direct {
+			var e *Error
+			if servers, e = c.directServers(ctx, env); e != nil {
+				d.Failures = append(d.Failures, FailureOf(e, attempt, c.Clock))
+				servers = nil
+				retryable = e.Class.Transient() || p.RetryPermanent
+			}
+		}
+		for i, srv := range servers {
+			if p.Direct {
+				c.logf("attempt %d, MX %d: %s", attempt, i+1, srv.Address())
+			} else if len(servers) > 1 {
 				c.logf("attempt %d, server %d: %s", attempt, i+1, srv.Address())
 			} else {
 				c.logf("attempt %d: %s", attempt, srv.Address())
@@ -82,10 +98,13 @@ func (c *Client) Deliver(ctx context.Context, p Policy, env Envelope, msg []byte
 			if !errors.As(err, &e) {
 				e = &Error{Class: ClassNetwork, Server: srv.Address(), Stage: "send", Err: err}
 			}
-			d.Failures = append(d.Failures, FailureOf(e, attempt))
+			d.Failures = append(d.Failures, FailureOf(e, attempt, c.Clock))
 			retryable = retryable || e.Class.Transient() || p.RetryPermanent
 			if ctx.Err() != nil {
 				return d
+			}
+			if p.Direct && !e.Class.Transient() {
+				break // a refusal: the next exchanger would say the same
 			}
 		}
 		if attempt > len(p.Retries) {
@@ -107,11 +126,13 @@ func (c *Client) Deliver(ctx context.Context, p Policy, env Envelope, msg []byte
 }
 
 func describeFinal(f *Failure) string {
-	switch f.Class {
-	case ClassAuth:
+	switch {
+	case f.Class == ClassAuth:
 		return "the server refused the login"
-	case ClassTLS:
+	case f.Class == ClassTLS:
 		return "TLS cannot be established with this server"
+	case f.Stage == "mx":
+		return "the domain takes no mail"
 	}
 	return fmt.Sprintf("the server refused the message (%d)", f.Code)
 }

@@ -3,6 +3,7 @@ package alert
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 )
@@ -22,6 +23,16 @@ func (h Hosts) LookupHost(_ context.Context, host string) ([]netip.Addr, error) 
 		return addrs, nil
 	}
 	return nil, fmt.Errorf("lookup %s: no such host", host)
+}
+
+// LookupMX implements MXResolver for a table, which holds no MX records: a
+// domain the table knows is its own exchanger (the implicit MX of RFC 5321
+// section 5.1), one it does not know does not exist.
+func (h Hosts) LookupMX(ctx context.Context, domain string) ([]*net.MX, error) {
+	if _, err := h.LookupHost(ctx, domain); err != nil {
+		return nil, &net.DNSError{Err: "no such host", Name: domain, IsNotFound: true}
+	}
+	return nil, nil
 }
 
 // resolve returns host's addresses: an IP literal (IPv6 in brackets or not)

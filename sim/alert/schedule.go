@@ -12,6 +12,9 @@ import (
 type Schedule struct {
 	Every time.Duration
 	Daily string
+	// Clock is the device's clock, which a daily schedule follows (the
+	// zero Clock is the time package's, in UTC).
+	Clock Clock
 }
 
 // ParseDaily checks a time of day written HH:MM.
@@ -45,12 +48,12 @@ func (s Schedule) Run(ctx context.Context, fn func(time.Time)) {
 	if s.Every <= 0 && s.Daily == "" {
 		return
 	}
-	for t := s.Next(time.Now()); !t.IsZero(); t = s.Next(t) {
+	for t := s.Next(s.Clock.Now()); !t.IsZero(); t = s.Next(t) {
 		// A nanosecond late: whatever else happens at the very instant
 		// (a trigger from outside the device) has happened, every run, by
 		// the time fn runs, so their order never depends on which
 		// goroutine the runtime wakes first.
-		timer := time.NewTimer(time.Until(t) + time.Nanosecond)
+		timer := time.NewTimer(s.Clock.Until(t) + time.Nanosecond)
 		select {
 		case <-ctx.Done():
 			timer.Stop()

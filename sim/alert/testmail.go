@@ -24,6 +24,7 @@ var uiWords = map[Class]string{
 	ClassDNS:            "DNS resolution failure",
 	ClassConnectTimeout: "Network timeout: the server did not answer",
 	ClassRefused:        "Connection refused",
+	ClassUnreachable:    "Network unreachable",
 	ClassTLS:            "SSL/TLS handshake failed",
 	ClassAuth:           "Authentication Failed",
 	ClassRejected:       "The server rejected the message",
@@ -74,6 +75,13 @@ func DescribeTest(d *Delivery) string {
 	}
 	return msg
 }
+
+// Ping is the reachability check a test can run first, as a monitoring
+// agent's "PING the SMTP server during a test" does: a TCP connection to
+// the server's port (what a dial function can send; ICMP it cannot),
+// reported in words. A server that does not answer takes the connect
+// timeout.
+func (c *Client) Ping(ctx context.Context, srv Server) string { return c.probe(ctx, srv) }
 
 // probe connects to the server's port and reports how long it took.
 func (c *Client) probe(ctx context.Context, srv Server) string {

@@ -52,7 +52,7 @@ func (c *Camera) Trigger(event string) {
 	c.n++
 	n := c.n
 	c.mu.Unlock()
-	taken := time.Now()
+	taken := c.Now()
 	frame, err := imaging.Snapshot(imaging.Spec{Seed: c.Env.Seed, Stream: imaging.SubStream, Index: n, Taken: taken})
 	if err != nil {
 		c.Logf("snapshot failed: %v", err)
@@ -69,7 +69,7 @@ func (c *Camera) Trigger(event string) {
 				To:          s.DestinationAddresses,
 				// The time appended is the trigger's, to the millisecond.
 				Subject: alert.SubjectWithTime(s.Subject, MaxSubject, taken),
-				Text:    fmt.Sprintf("%s: %s\n", words, taken.UTC().Format("2006/01/02 15:04:05")),
+				Text:    fmt.Sprintf("%s: %s\n", words, taken.Format("2006/01/02 15:04:05")),
 				Attachments: []alert.Attachment{{
 					Name: fmt.Sprintf("image%d.jpg", n), ContentType: "image/jpeg", Data: frame,
 				}},

@@ -62,7 +62,7 @@ func (c *Camera) Trigger(event string, d time.Duration) {
 	case !s.window(w):
 		c.Logf("motion in window %d: not a trigger window, ignored", w)
 		return
-	case !s.scheduled(time.Now()):
+	case !s.scheduled(c.Now()):
 		c.Logf("motion in window %d: outside the recording schedule (%s), ignored", w, s.RecordingSchedule)
 		return
 	case !s.SendSnapshotsByEmail:
@@ -114,7 +114,9 @@ func (c *Camera) shooter(ctx context.Context) {
 		c.shots = c.shots[i:]
 		c.mu.Unlock()
 		for _, s := range due {
-			c.snapshot(s.window, s.at)
+			// The frame and its mail carry the time the camera's clock
+			// showed when the snapshot was due.
+			c.snapshot(s.window, c.Env.Clock.Reading(s.at))
 		}
 	}
 }
@@ -141,9 +143,9 @@ func (c *Camera) snapshot(window int, taken time.Time) {
 				FromAddress: s.SenderAddress,
 				To:          []string{s.RecipientAddress},
 				Subject:     fmt.Sprintf("%s: motion detected", s.CameraName),
-				Text:        fmt.Sprintf("Motion detected in window %d at %s.\n", window, taken.UTC().Format("2006-01-02 15:04:05")),
+				Text:        fmt.Sprintf("Motion detected in window %d at %s.\n", window, taken.Format("2006-01-02 15:04:05")),
 				Attachments: []alert.Attachment{{
-					Name: fmt.Sprintf("%s.jpg", taken.UTC().Format("20060102150405")), ContentType: "image/jpeg", Data: frame,
+					Name: fmt.Sprintf("%s.jpg", taken.Format("20060102150405")), ContentType: "image/jpeg", Data: frame,
 				}},
 			})
 			// The return address is the envelope sender: bounces go there.

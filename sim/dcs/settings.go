@@ -135,7 +135,6 @@ func (s Settings) schedule() (from, to time.Duration, err error) {
 // that ends before it starts spans midnight.
 func (s Settings) scheduled(t time.Time) bool {
 	from, to, _ := s.schedule()
-	t = t.UTC()
 	at := time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute + time.Duration(t.Second())*time.Second
 	if from <= to {
 		return at >= from && at < to

@@ -23,13 +23,17 @@ type Env struct {
 	Resolver alert.Resolver
 	// RootCAs is the firmware's trust store, for models that verify.
 	RootCAs *x509.CertPool
+	// Clock is the device's own clock: the time its mails, subjects,
+	// schedules, log and certificate checks go by (the zero Clock is the
+	// time package's, in UTC).
+	Clock alert.Clock
 	// Log receives the device's log lines, if set.
 	Log func(alert.Event)
 }
 
 // Client returns the SMTP client the device's firmware runs.
 func (e Env) Client() *alert.Client {
-	return &alert.Client{Dial: e.Dial, Resolver: e.Resolver, RootCAs: e.RootCAs, HelloName: e.Hostname, Log: e.Log}
+	return &alert.Client{Dial: e.Dial, Resolver: e.Resolver, RootCAs: e.RootCAs, HelloName: e.Hostname, Clock: e.Clock, Log: e.Log}
 }
 
 // Base is embedded by running device models.
@@ -68,6 +72,9 @@ func (b *Base) Compose(n int, now time.Time, a alert.Alert) ([]byte, error) {
 	a.MessageID = alert.MessageID(b.Env.Seed, b.Env.Hostname, n)
 	return alert.Compose(a)
 }
+
+// Now returns the time the device's clock shows.
+func (b *Base) Now() time.Time { return b.Env.Clock.Now() }
 
 // Logf writes a line to the device's log.
 func (b *Base) Logf(format string, args ...any) {

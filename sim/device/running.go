@@ -47,7 +47,10 @@ type File struct {
 	// Alert is the number of the event it belongs to, from 1.
 	Alert int
 	Taken time.Time
-	Data  []byte
+	// Load returns the file's bytes. A camera's frames are a function of
+	// what they show, so an SD card keeps how to make each again rather
+	// than its megabytes: a day of motion is thousands of frames.
+	Load func() ([]byte, error)
 }
 
 // Name is the file's base name, which is also its attachment's name.

@@ -30,7 +30,7 @@ type Interface struct {
 // Conflict is a field of the interface that the settings and the network
 // both set, differently.
 type Conflict struct {
-	// Field is "mtu", "ipv6" or "dns".
+	// Field is "mtu" or "ipv6".
 	Field string
 }
 
@@ -40,9 +40,11 @@ func (c *Conflict) Error() string {
 
 // Over returns the interface a device ends up with: what its settings set
 // (s), over what the network assigns. The settings win where they set a
-// field; both setting one differently is a Conflict, since a scenario that
-// says both says two things. DNS servers conflict whenever both name some:
-// a device either uses its own or the network's.
+// field; both setting the MTU or the IPv6 address differently is a
+// Conflict, since a scenario that says both says two things. DNS servers
+// are different: the network assigns some (a carrier's, by DHCP or the
+// bearer) and the settings' DNS fields replace them when filled in, which
+// is the installer's "the carrier hands out X, I set 8.8.8.8".
 func (s Interface) Over(network Interface) (Interface, error) {
 	out := network
 	if s.MTU != 0 {
@@ -58,9 +60,6 @@ func (s Interface) Over(network Interface) (Interface, error) {
 		out.IPv6 = s.IPv6
 	}
 	if len(s.DNS) > 0 {
-		if network.DNS != nil {
-			return Interface{}, &Conflict{Field: "dns"}
-		}
 		out.DNS = slices.Clone(s.DNS)
 	}
 	return out, nil

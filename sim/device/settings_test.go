@@ -24,8 +24,11 @@ func TestSettingsWinOverTheNetwork(t *testing.T) {
 		{"both the same MTU", Interface{MTU: 1500}, Interface{MTU: 1500}, Interface{MTU: 1500}, ""},
 		{"two MTUs", Interface{MTU: 1380}, Interface{MTU: 1500}, Interface{}, "mtu"},
 		{"two IPv6 addresses", Interface{IPv6: v6}, Interface{IPv6: other}, Interface{}, "ipv6"},
-		{"DNS from both", Interface{DNS: dns}, Interface{DNS: carrier}, Interface{}, "dns"},
-		{"DNS from the settings, none from the network", Interface{DNS: dns}, Interface{DNS: []netip.Addr{}}, Interface{}, "dns"},
+		// The carrier hands out its servers, the installer fills in
+		// others: the settings' replace the carrier's.
+		{"DNS from both: the settings' replace the network's", Interface{DNS: dns}, Interface{DNS: carrier}, Interface{DNS: dns}, ""},
+		{"DNS from the settings, none from the network", Interface{DNS: dns}, Interface{DNS: []netip.Addr{}}, Interface{DNS: dns}, ""},
+		{"no DNS in the settings: the network's stand", Interface{MTU: 1380}, Interface{DNS: carrier}, Interface{MTU: 1380, DNS: carrier}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := tc.settings.Over(tc.network)

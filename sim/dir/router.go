@@ -54,6 +54,7 @@ func New(s Settings, env device.Env, activity time.Duration) (*Router, error) {
 		r.Task.Go(func(ctx context.Context) { r.activity(ctx, activity) })
 	}
 	if sch, _ := s.schedule(); s.EnableEmailNotification && (sch.Every > 0 || sch.Daily != "") {
+		sch.Clock = env.Clock
 		r.Task.Go(func(ctx context.Context) {
 			sch.Run(ctx, func(time.Time) { r.mailLog("schedule") })
 		})
@@ -123,7 +124,7 @@ func (r *Router) activity(ctx context.Context, mean time.Duration) {
 // add appends an entry, turning the oldest over when the log is full, and
 // mails the log when it fills and On Log Full is set.
 func (r *Router) add(text string) {
-	stamp := time.Now().UTC().Format("Jan _2 15:04:05")
+	stamp := r.Now().Format("Jan _2 15:04:05")
 	r.mu.Lock()
 	if len(r.entries) == LogCapacity {
 		r.entries = append(r.entries[:0], r.entries[1:]...)

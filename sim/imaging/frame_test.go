@@ -86,6 +86,8 @@ func emptyCache() {
 	defer cache.Unlock()
 	clear(cache.frames)
 	cache.bytes = 0
+	clear(cache.bases)
+	cache.baseBytes = 0
 }
 
 func BenchmarkEncode(b *testing.B) {

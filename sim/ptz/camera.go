@@ -103,6 +103,7 @@ func New(s Settings, env device.Env) (*Camera, error) {
 	c := &Camera{Base: device.Start(env, client, 8), settings: s, fw: fw}
 	c.throttle.Min = time.Duration(s.AlertInterval) * time.Second
 	if sch, _ := s.heartbeat(fw); sch.Every > 0 || sch.Daily != "" {
+		sch.Clock = env.Clock
 		c.Task.Go(func(ctx context.Context) { sch.Run(ctx, func(time.Time) { c.Task.Submit(c.heartbeatJob()) }) })
 	}
 	return c, nil
@@ -132,7 +133,7 @@ func (c *Camera) Trigger(e Event) {
 		return
 	}
 	c.mu.Lock()
-	allowed := c.throttle.Allow(time.Now())
+	allowed := c.throttle.Allow(c.Now())
 	c.mu.Unlock()
 	if !allowed {
 		c.Logf("alert %d not mailed: within the %d s alert interval (frames kept on the SD card)", n, c.settings.AlertInterval)
@@ -149,9 +150,15 @@ func (c *Camera) Trigger(e Event) {
 	})
 }
 
+// frame is a snapshot of a burst: its file, and its bytes for the mail.
+type frame struct {
+	SDFile
+	data []byte
+}
+
 // capture takes the event's burst: the pre-trigger frame if enabled, then
 // the burst one second apart from now.
-func (c *Camera) capture(n int, et EventType) ([]SDFile, error) {
+func (c *Camera) capture(n int, et EventType) ([]frame, error) {
 	s := c.settings
 	stream, _ := s.stream()
 	count := et.Burst
@@ -159,36 +166,39 @@ func (c *Camera) capture(n int, et EventType) ([]SDFile, error) {
 		count = s.SnapshotCount
 	}
 	count = min(count, c.fw.MaxBurst)
-	now := time.Now()
+	now := c.Now()
 	start := now
 	if s.PreTriggerFrame {
 		start = now.Add(-time.Second)
 		count = min(count+1, c.fw.MaxBurst)
 	}
-	var frames []SDFile
+	var frames []frame
 	total := 0
 	for i := range count {
 		taken := start.Add(time.Duration(i) * time.Second)
-		data, err := imaging.Snapshot(imaging.Spec{Seed: c.Env.Seed, Stream: stream, Index: n*8 + i, Taken: taken})
+		spec := imaging.Spec{Seed: c.Env.Seed, Stream: stream, Index: n*8 + i, Taken: taken}
+		data, err := imaging.Snapshot(spec)
 		if err != nil {
 			return nil, err
 		}
 		total += len(data)
-		frames = append(frames, SDFile{
+		frames = append(frames, frame{data: data, SDFile: SDFile{
 			Path:  fmt.Sprintf("DCIM/%s/%s_%s_%d.jpg", taken.Format("20060102"), et.Event, taken.Format("20060102_150405"), i+1),
-			Alert: n, Taken: taken, Data: data,
-		})
+			Alert: n, Taken: taken, Load: func() ([]byte, error) { return imaging.Snapshot(spec) },
+		}})
 	}
 	c.Logf("%s detected: alert %d, %d snapshot%s from %s stream (%d bytes)", et.Event, n, count, device.Plural(count), stream, total)
 	if s.SDCardRecording {
 		c.mu.Lock()
-		c.sd = append(c.sd, frames...)
+		for _, f := range frames {
+			c.sd = append(c.sd, f.SDFile)
+		}
 		c.mu.Unlock()
 	}
 	return frames, nil
 }
 
-func (c *Camera) compose(mail int, now time.Time, et EventType, frames []SDFile) (alert.Envelope, []byte, error) {
+func (c *Camera) compose(mail int, now time.Time, et EventType, frames []frame) (alert.Envelope, []byte, error) {
 	s := c.settings
 	vars := map[string]string{
 		"Camera_Name": s.CameraName,
@@ -198,7 +208,7 @@ func (c *Camera) compose(mail int, now time.Time, et EventType, frames []SDFile)
 	}
 	atts := make([]alert.Attachment, len(frames))
 	for i, f := range frames {
-		atts[i] = alert.Attachment{Name: f.Name(), ContentType: "image/jpeg", Data: f.Data}
+		atts[i] = alert.Attachment{Name: f.Name(), ContentType: "image/jpeg", Data: f.data}
 	}
 	raw, err := c.Compose(mail, now, alert.Alert{
 		FromName:    s.CameraName,
