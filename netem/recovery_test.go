@@ -169,3 +169,33 @@ func TestTimerRestartsWithTheHead(t *testing.T) {
 		t.Error("no timeout")
 	})
 }
+
+// TestTimeoutWindowIsOne: after a retransmission timeout the window is one
+// segment, so only the head is sent again until it is acknowledged
+// (RFC 5681 section 3.1, Linux's tcp_enter_loss), however many were
+// outstanding.
+func TestTimeoutWindowIsOne(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n, c := testSender(t, Kernel{})
+		n.mu.Lock()
+		sendSegments(c, 10)
+		n.mu.Unlock()
+		// Nothing is ever acknowledged: the timer fires, and fires again
+		// twice as late, each time sending the head alone.
+		time.Sleep(1500 * time.Millisecond)
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		segs, reasons := retransmissions(n, c.effMSS())
+		if len(segs) == 0 {
+			t.Fatal("no timeout in 1.5 s")
+		}
+		for i, seg := range segs {
+			if seg != 0 || reasons[i] != ReasonTimeout {
+				t.Fatalf("retransmitted %v for %v; want the head alone at each timeout", segs, reasons)
+			}
+		}
+		if c.snd.w.cwnd != 1 {
+			t.Errorf("cwnd %v after a timeout, want 1", c.snd.w.cwnd)
+		}
+	})
+}

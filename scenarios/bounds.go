@@ -35,7 +35,10 @@ func checkShape(data []byte) ([]byte, error) {
 	if len(data) > maxFileBytes {
 		return nil, &posError{msg: fmt.Sprintf("the file is %d bytes; a scenario is at most %d", len(data), maxFileBytes), hint: "repeat a trigger with every: instead of writing each out"}
 	}
-	if bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
+	switch {
+	case bytes.HasPrefix(data, []byte{0xff, 0xfe, 0, 0}) || bytes.HasPrefix(data, []byte{0, 0, 0xfe, 0xff}):
+		return nil, &posError{msg: "the file is in UTF-32", hint: "save it as UTF-8"}
+	case bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}):
 		return nil, &posError{msg: "the file is in UTF-16", hint: "save it as UTF-8"}
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
@@ -64,6 +67,10 @@ func tooDeep(data []byte) (line, col int, ok bool) {
 	line, col = 1, 0
 	atLineStart, indent, dashes := true, 0, 0
 	prev := byte('\n')
+	// valueStart: the next character starts a value (after "key: ", "- ",
+	// '[', '{', ',' or at a line's start), where a quote opens a quoted
+	// scalar; inside a plain scalar a quote is just a character.
+	valueStart := true
 	for i := 0; i < len(data); i++ {
 		c := data[i]
 		if c == '\n' {
@@ -71,7 +78,7 @@ func tooDeep(data []byte) (line, col int, ok bool) {
 			if state == comment {
 				state = plain
 			}
-			atLineStart, indent, dashes, prev = true, 0, 0, c
+			atLineStart, indent, dashes, prev, valueStart = true, 0, 0, c, true
 			continue
 		}
 		col++
@@ -108,18 +115,17 @@ func tooDeep(data []byte) (line, col int, ok bool) {
 				if indent/2+dashes > maxNesting {
 					return line, col, false
 				}
-				prev = c
+				prev, valueStart = c, true
 				continue
 			}
 			atLineStart = false
 		}
-		scalarStart := prev == ' ' || prev == '\t' || prev == ':' || prev == '-' || prev == '[' || prev == '{' || prev == ',' || prev == '\n'
 		switch {
 		case c == '#' && (prev == ' ' || prev == '\t' || prev == '\n'):
 			state = comment
-		case c == '"' && scalarStart:
+		case c == '"' && valueStart:
 			state = double
-		case c == '\'' && scalarStart:
+		case c == '\'' && valueStart:
 			state = single
 		case c == '[' || c == '{':
 			flow++
@@ -128,6 +134,18 @@ func tooDeep(data []byte) (line, col int, ok bool) {
 			}
 		case c == ']' || c == '}':
 			flow = max(flow-1, 0)
+		}
+		switch {
+		case c == ' ' || c == '\t':
+		case c == '[' || c == '{' || c == ',':
+			valueStart = true
+		case c == ':' && (i+1 == len(data) || data[i+1] == ' ' || data[i+1] == '\n' || data[i+1] == '\r'):
+			valueStart = true
+		case state == double || state == single:
+			// A quoted scalar began: the value has started.
+			valueStart = false
+		default:
+			valueStart = false
 		}
 		prev = c
 	}

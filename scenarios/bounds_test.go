@@ -15,6 +15,23 @@ func nested() map[string]string {
 		"braces":      "seed: 1\nx: " + strings.Repeat("{a: ", n/2) + "1" + strings.Repeat("}", n/2) + "\n",
 		"dashes":      "seed: 1\nx:\n" + strings.Repeat("- ", n) + "1\n",
 		"indentation": "seed: 1\n" + deepMapping(400),
+		// A quote inside a plain scalar is a character, not the start of
+		// a string that would hide the brackets after it.
+		"brackets after a stray quote": "seed: 1\nname: a \"b\nx: " + strings.Repeat("[", n) + strings.Repeat("]", n) + "\n",
+	}
+}
+
+// TestQuotesInPlainValuesLoad: the nesting check reads quotes as YAML does:
+// one in the middle of a plain value, or a quoted string holding brackets,
+// is not nesting.
+func TestQuotesInPlainValuesLoad(t *testing.T) {
+	src := strings.Replace(valid, "seed: 1\n", "seed: 1\ndescription: the \"gate\" camera [north] {2}\nname: \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"\n", 1)
+	sc, err := Parse("quotes.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Description != `the "gate" camera [north] {2}` {
+		t.Errorf("description %q", sc.Description)
 	}
 }
 
@@ -67,6 +84,7 @@ func TestLoaderBounds(t *testing.T) {
 	}{
 		{"a byte order mark", "\xef\xbb\xbf" + valid, ""},
 		{"UTF-16", "\xff\xfe" + valid, "bad.yaml: the file is in UTF-16 (save it as UTF-8)"},
+		{"UTF-32", "\xff\xfe\x00\x00" + valid, "bad.yaml: the file is in UTF-32 (save it as UTF-8)"},
 		{"too big", valid + "# " + strings.Repeat("x", maxFileBytes) + "\n", "bad.yaml: the file is"},
 		{"an alias", strings.Replace(valid, "    sender_address: cam@gmail.com\n", "    sender_address: &me cam@gmail.com\n", 1) + "expect:\n  messages:\n    - {from: *me}\n",
 			`bad.yaml:23:14: a YAML alias (*me)`},
@@ -96,6 +114,7 @@ func TestTimeAndExpectationKeys(t *testing.T) {
 		{"a start without a zone", "start: 2009-06-18T17:30:00\n" + valid, `bad.yaml:1:8: "2009-06-18T17:30:00" is not a date and time with its zone`},
 		{"a device clock that is neither", strings.Replace(valid, "  model: ptz-4g\n", "  model: ptz-4g\n  clock: yesterday\n", 1), `bad.yaml:5:10: "yesterday" is not a device clock`},
 		{"a trigger before the start", "start: 2009-06-18T17:30:00+09:00\n" + strings.Replace(valid, "at: 5s", "at: 2009-06-18T17:29:00+09:00", 1), "bad.yaml:20:9: 2009-06-18T17:29:00+09:00 is before the start of the run"},
+		{"a trigger centuries after the start", strings.Replace(valid, "at: 5s", "at: 2999-01-01T00:00:00Z", 1), "bad.yaml:19:9: 2999-01-01T00:00:00Z is too far after the start of the run"},
 		{"count without every", strings.Replace(valid, "event: motion", "event: motion\n    count: 3", 1), "bad.yaml:21:12: count repeats a trigger every so often: add every"},
 		{"too many triggers", strings.Replace(valid, "event: motion", "event: motion\n    every: 100us", 1), "bad.yaml:19:5: the triggers fire more than 100000 times in the run"},
 		{"a bad pattern", valid + "expect:\n  messages:\n    - {subject: {pattern: \"(\"}}\n", `bad.yaml:23:27: "(" is not a regular expression`},

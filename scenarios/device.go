@@ -142,8 +142,8 @@ func (d *Device) check(l *loader, refusable bool) error {
 	}
 	s := m.Settings(string(d.Firmware))
 	if d.Settings != nil {
-		if err := yaml.NodeToValue(d.Settings, s, yaml.Strict()); err != nil {
-			return l.wrap(err)
+		if err := l.yamlCall(d.Settings, func() error { return yaml.NodeToValue(d.Settings, s, yaml.Strict()) }); err != nil {
+			return err
 		}
 	}
 	if err := s.Validate(); err != nil {

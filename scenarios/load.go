@@ -80,7 +80,7 @@ func Parse(path string, data []byte) (*Scenario, error) {
 		return nil, l.wrap(err)
 	}
 	var file *ast.File
-	if err := l.yamlCall(func() (err error) {
+	if err := l.yamlCall(nil, func() (err error) {
 		file, err = parser.ParseBytes(data, 0)
 		return err
 	}); err != nil {
@@ -105,7 +105,7 @@ func Parse(path string, data []byte) (*Scenario, error) {
 	if err := noAliases(docs[0].Body); err != nil {
 		return nil, l.wrap(err)
 	}
-	if err := l.yamlCall(func() error { return yaml.NodeToValue(docs[0].Body, sc, yaml.Strict()) }); err != nil {
+	if err := l.yamlCall(docs[0].Body, func() error { return yaml.NodeToValue(docs[0].Body, sc, yaml.Strict()) }); err != nil {
 		return nil, err
 	}
 	sc.node = docs[0].Body
@@ -124,10 +124,12 @@ type loader struct {
 // types' decoders). The library is not ours: whatever it does with hostile
 // input, a bad file must be an error, never a crash. A panic in our own
 // checks is a bug, and crashes.
-func (l *loader) yamlCall(f func() error) (err error) {
+func (l *loader) yamlCall(at ast.Node, f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = &Error{File: l.path, Msg: fmt.Sprintf("cannot parse the scenario: %v", r)}
+			// The library's panic says nothing of where: point at the part
+			// of the file it was reading.
+			err = l.wrap(nodeError(at, fmt.Sprintf("cannot parse the scenario: %v", r), "check this part of the file for a YAML tag (!...) or an anchor where a value belongs"))
 		}
 	}()
 	if err := f(); err != nil {

@@ -181,6 +181,8 @@ func TestParseRejectsBadInput(t *testing.T) {
 			`bad.yaml:16:40: "busy\r\nX: y" is not a reply text`},
 		{"a line feed in a fault's recipient", strings.Replace(valid, "    listen:\n", "    faults:\n      - {stage: rcpt, code: 550, recipient: \"a@example.com\\nb\"}\n    listen:\n", 1),
 			`bad.yaml:16:45: "a@example.com\nb" is not an e-mail address`},
+		{"a tagged null in a model's settings", "seed: 1\nduration: 1m\ndevice:\n  model: bb-camera\n  settings:\n    destination_addresses: !foo\n",
+			`bad.yaml:6:5: cannot parse the scenario`},
 		{"a fault without a kind", strings.Replace(valid, "  profile: 4g-good\n", "  profile: 4g-good\n  faults:\n    - {at: 1s, for: 10s}\n", 1),
 			`bad.yaml:14:8: a fault needs a kind (faults: down, reset, stall, slow-close, cut, no-signal)`},
 	} {

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -139,6 +140,12 @@ func (m *Moment) resolve(l *loader, at ast.Node, start time.Time) error {
 	if m.Date.Before(start) {
 		return l.at(at, fmt.Sprintf("%s is before the start of the run (%s)", m.Date.Format(time.RFC3339Nano), start.Format(time.RFC3339Nano)), "set start: to a time before it, or write the time since the start")
 	}
-	m.Duration = Duration(m.Date.Sub(start))
+	d := m.Date.Sub(start)
+	if d == math.MaxInt64 {
+		// time.Sub saturates at about 292 years: say the date, not the
+		// saturated duration.
+		return l.at(at, fmt.Sprintf("%s is too far after the start of the run (%s)", m.Date.Format(time.RFC3339Nano), start.Format(time.RFC3339Nano)), "a run spans at most a few years")
+	}
+	m.Duration = Duration(d)
 	return nil
 }

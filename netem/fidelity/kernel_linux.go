@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -64,14 +65,37 @@ func KernelRelease() string {
 	return unix.ByteSliceToString(u.Release[:])
 }
 
-// RemoveStale deletes namespaces an interrupted run of the rig left.
+// RemoveStale deletes namespaces an interrupted run of the rig left: those
+// whose run (the process id in their name) is gone. Another run of the rig
+// on the same machine keeps its own.
 func RemoveStale() {
 	out, _ := exec.Command("ip", "netns", "list").Output()
 	for _, line := range strings.Split(string(out), "\n") {
-		if name, _, _ := strings.Cut(line, " "); strings.HasPrefix(name, nsPrefix) {
-			exec.Command("ip", "netns", "del", name).Run()
+		name, _, _ := strings.Cut(line, " ")
+		pid, ok := rigPID(name)
+		if !ok || pid == os.Getpid() {
+			continue
 		}
+		if err := unix.Kill(pid, 0); err == nil || err == unix.EPERM {
+			continue // that run is alive
+		}
+		exec.Command("ip", "netns", "del", name).Run()
 	}
+}
+
+// rigPID returns the process id in a namespace name the rig made:
+// alertsim-fid<pid>-<experiment><side>.
+func rigPID(name string) (int, bool) {
+	rest, ok := strings.CutPrefix(name, nsPrefix)
+	if !ok {
+		return 0, false
+	}
+	digits, _, ok := strings.Cut(rest, "-")
+	pid, err := strconv.Atoi(digits)
+	if !ok || err != nil || pid <= 0 {
+		return 0, false
+	}
+	return pid, true
 }
 
 // rig is one experiment's namespaces and delay lines.
@@ -120,7 +144,7 @@ func sysctls(ns string, kv ...string) error {
 
 // newRig builds the namespaces for experiment e, numbered id.
 func newRig(e Experiment, id int) (r *rig, err error) {
-	base := fmt.Sprintf("%s%d-%d", nsPrefix, os.Getpid()%100000, id)
+	base := fmt.Sprintf("%s%d-%d", nsPrefix, os.Getpid(), id)
 	r = &rig{dev: base + "d", rtr: base + "r", srv: base + "s"}
 	defer func() {
 		if err != nil {

@@ -8,7 +8,6 @@ package bb
 
 import (
 	"net/netip"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -55,8 +54,6 @@ func Defaults() Settings {
 	}
 }
 
-var hostName = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$`)
-
 // Validate checks the settings as the camera's page does when saved.
 func (s Settings) Validate() error {
 	host := strings.TrimSpace(s.SMTPServer)
@@ -70,7 +67,7 @@ func (s Settings) Validate() error {
 		}
 	case strings.Contains(host, ":"):
 		return ui.Reject("smtp_server", "An IPv6 address must be enclosed in brackets.")
-	case !hostName.MatchString(host):
+	case !ui.ValidHost(host):
 		return ui.Reject("smtp_server", "Enter a valid host name or IP address.")
 	}
 	if s.Port < 1 || s.Port > 65535 {

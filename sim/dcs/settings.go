@@ -74,6 +74,12 @@ func (s Settings) Validate() error {
 		return ui.Reject("ssl", "This camera cannot connect to an e-mail server that uses SSL.")
 	case strings.TrimSpace(s.SMTPServer1) == "":
 		return ui.Reject("smtp_server_1", "Please enter SMTP server 1.")
+	case !ui.ValidHost(s.SMTPServer1):
+		return ui.Reject("smtp_server_1", "Please enter a valid address for SMTP server 1.")
+	case strings.TrimSpace(s.SMTPServer2) != "" && !ui.ValidHost(s.SMTPServer2):
+		return ui.Reject("smtp_server_2", "Please enter a valid address for SMTP server 2.")
+	case !ui.Printable(s.CameraName):
+		return ui.Reject("camera_name", "The camera name may not contain line breaks or control characters.")
 	case s.SMTPLoginName1 != "" && s.SMTPPassword1 == "":
 		return ui.Reject("smtp_password_1", "Please enter SMTP password 1.")
 	case s.SMTPLoginName2 != "" && s.SMTPPassword2 == "":

@@ -32,6 +32,9 @@ func TestValidateSpeaksTheUIsWords(t *testing.T) {
 		uitest.Bad("bad schedule", func(s *Settings) { s.RecordingSchedule = "nights" }, "recording_schedule", "Please enter the schedule as Always or HH:MM-HH:MM."),
 		uitest.Bad("interval zero", func(s *Settings) { s.SnapshotInterval = 0 }, "snapshot_interval", "Please enter an interval between 1 and 60 seconds."),
 		uitest.Bad("DNS by name", func(s *Settings) { s.PrimaryDNS = "dns.example-isp.net" }, "primary_dns", "Please enter a valid IP address."),
+		uitest.Bad("a line break in server 1", func(s *Settings) { s.SMTPServer1 = "mail.example.com\r\nX" }, "smtp_server_1", "Please enter a valid address for SMTP server 1."),
+		uitest.Bad("a space in server 2", func(s *Settings) { s.SMTPServer2 = "mail backup" }, "smtp_server_2", "Please enter a valid address for SMTP server 2."),
+		uitest.Bad("a line break in the name", func(s *Settings) { s.CameraName = "Yard\nX" }, "camera_name", "The camera name may not contain line breaks or control characters."),
 		uitest.Bad("unspecified DNS", func(s *Settings) { s.PrimaryDNS = "0.0.0.0" }, "primary_dns", "Please enter a valid IP address."),
 	})
 }

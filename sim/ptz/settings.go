@@ -145,6 +145,10 @@ func (s Settings) Validate() error {
 	switch {
 	case strings.TrimSpace(s.SMTPServer) == "":
 		return ui.Reject("smtp_server", "Please enter the SMTP server.")
+	case !ui.ValidHost(s.SMTPServer):
+		return ui.Reject("smtp_server", "Please enter a valid SMTP server address.")
+	case !ui.Printable(s.CameraName):
+		return ui.Reject("camera_name", "The camera name may not contain line breaks or control characters.")
 	case s.Port < 1 || s.Port > 65535:
 		return ui.Reject("port", "Port must be between 1 and 65535.")
 	}

@@ -44,6 +44,8 @@ func TestValidateSpeaksTheUIsWords(t *testing.T) {
 		uitest.Bad("alert interval of two hours", func(s *Settings) { s.AlertInterval = 7200 }, "alert_interval", "Alert interval must be between 0 and 3600 seconds."),
 		uitest.Bad("MTU above 1500", func(s *Settings) { s.MTU = 9000 }, "mtu", "MTU must be between 576 and 1500."),
 		uitest.Bad("DNS by name", func(s *Settings) { s.PreferredDNS = "dns.google" }, "preferred_dns", "Please enter a valid IP address for the DNS server."),
+		uitest.Bad("a line break in the server", func(s *Settings) { s.SMTPServer = "smtp.gmail.com\r\nX" }, "smtp_server", "Please enter a valid SMTP server address."),
+		uitest.Bad("a line break in the name", func(s *Settings) { s.CameraName = "Gate\r\nBcc: evil@example.com" }, "camera_name", "The camera name may not contain line breaks or control characters."),
 		uitest.Bad("multicast DNS", func(s *Settings) { s.PreferredDNS = "224.0.0.1" }, "preferred_dns", "Please enter a valid IP address for the DNS server."),
 		uitest.Bad("alternate DNS alone", func(s *Settings) { s.AlternateDNS = "1.1.1.1" }, "preferred_dns", "Please enter the preferred DNS server first."),
 	})

@@ -3,7 +3,10 @@ package ui
 
 import (
 	"net/mail"
+	"net/netip"
+	"regexp"
 	"strings"
+	"unicode"
 )
 
 // FieldError is a setting the web UI refuses to save: Message is the UI's
@@ -24,6 +27,26 @@ func Reject(field, message string) error { return &FieldError{Field: field, Mess
 func ValidAddress(s string) bool {
 	a, err := mail.ParseAddress(s)
 	return err == nil && a.Name == "" && a.Address == s && strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".")
+}
+
+// ValidHost reports whether s is what an SMTP server field takes: a host
+// name (letters, digits and hyphens, in labels joined by dots) or an IPv4
+// address. Device pages refuse anything else before saving, so nothing
+// with a space or a control character reaches a log, a record or a DNS
+// question.
+func ValidHost(s string) bool {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Is4()
+	}
+	return hostName.MatchString(s)
+}
+
+var hostName = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$`)
+
+// Printable reports whether s holds no control character: a name the page
+// shows and puts into mail (a camera's name) must be one line.
+func Printable(s string) bool {
+	return !strings.ContainsFunc(s, unicode.IsControl)
 }
 
 // InvalidAddress is the wording device UIs share for a malformed address.
