@@ -11,45 +11,23 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"alertsim/internal/browsertest"
 	"alertsim/sim/imaging"
 )
 
-// browser starts headless Chromium (Debian's package, which make test
-// installs) with a fresh profile, for the rest of the test.
+// browser starts headless Chromium for the rest of the test
+// (browsertest: Debian's package, which make test installs, a fresh
+// profile, the flags a closed network needs), and fails the test if the
+// page writes an error to its console, throws, or fails to load a
+// resource of its own (its script, its stylesheets).
 func browser(t *testing.T) context.Context {
-	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
+	ctx := browsertest.Start(t)
+	w := browsertest.WatchPage(t, ctx)
+	t.Cleanup(func() {
+		for _, e := range w.Errors() {
+			t.Errorf("the page: %s", e)
 		}
-	}
-	if path == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium is not installed; make test installs it (apt-get install chromium)")
-		}
-		t.Skip("chromium is not installed; make test installs it (apt-get install chromium)")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox, // as root, in CI
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		// Without these, Chromium reaches for the network, which a closed
-		// one refuses.
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1400, 1000),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	})
 	return ctx
 }
 
@@ -57,15 +35,7 @@ func browser(t *testing.T) context.Context {
 // to look at.
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join("..", "..", "build", "screenshots")
-	os.MkdirAll(dir, 0o755)
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	browsertest.Screenshot(t, ctx, name)
 }
 
 // text returns the visible text of the first element sel selects.
