@@ -45,7 +45,7 @@ func TestDemo(t *testing.T) {
 		}
 		var res *Result
 		begin := time.Now()
-		ok := t.Run(name, func(t *testing.T) { res = checkScenario(t, path, sc) })
+		ok := t.Run(name, func(t *testing.T) { res = checkScenario(t, path, sc, Options{}) })
 		took := time.Since(begin)
 		check := "ok"
 		if !ok {
