@@ -82,26 +82,26 @@ func Write(w io.Writer, res *scenarios.Result, opts Options) error {
 // page is what the template shows.
 type page struct {
 	Name, Description string
-	Seed                    uint64
-	OK                      bool
-	Outcome                 string
-	Header                  []scenarios.Field
-	Mails                   []line
-	Checks                  []scenarios.Check
-	Failures                []failure
-	Why                     string
-	Sequence                template.HTML
-	Lanes, Events           int
-	Folds                   int
-	Captured                bool
-	Conns                   []connView
-	Sessions                []sessionView
-	Messages                []messageView
-	SD                      *sdView
-	Record                  string
-	Policy                  string
-	CSS                     template.CSS
-	Script                  template.JS
+	Seed              uint64
+	OK                bool
+	Outcome           string
+	Header            []scenarios.Field
+	Mails             []line
+	Checks            []scenarios.Check
+	Failures          []failure
+	Why               string
+	Sequence          template.HTML
+	Lanes, Events     int
+	Folds             int
+	Captured          bool
+	Conns             []connView
+	Sessions          []sessionView
+	Messages          []messageView
+	SD                *sdView
+	Record            string
+	Policy            string
+	CSS               template.CSS
+	Script            template.JS
 }
 
 type line struct {
