@@ -117,3 +117,32 @@ func goldenCheck(path string, sc *scenarios.Scenario, res *scenarios.Result) (sc
 		return scenarios.Check{Text: "golden record: " + err.Error()}, true
 	}
 }
+
+// TestReportIsTheSameEveryRun: the same scenario gives the same report,
+// byte for byte, played twice (and written twice from one play). The
+// scenario has a chart of a lossy upload, a snapshot and a STARTTLS
+// session.
+func TestReportIsTheSameEveryRun(t *testing.T) {
+	sc, err := scenarios.Load("testdata/captured.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pages [3]bytes.Buffer
+	first := scenarios.Run(t, sc, scenarios.Options{Capture: true})
+	for i, res := range []*scenarios.Result{first, scenarios.Run(t, sc, scenarios.Options{Capture: true}), first} {
+		if err := report.Write(&pages[i], res, report.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range []string{`<figure class="conn"`, `<img class="snap" id="img-1" src="data:image/jpeg;base64,`, `class="ev k-retx"`} {
+		if !bytes.Contains(pages[0].Bytes(), []byte(want)) {
+			t.Errorf("the report has no %s", want)
+		}
+	}
+	if !bytes.Equal(pages[0].Bytes(), pages[1].Bytes()) {
+		t.Errorf("two plays of %s: reports of %d and %d bytes, not the same", sc.Path, pages[0].Len(), pages[1].Len())
+	}
+	if !bytes.Equal(pages[0].Bytes(), pages[2].Bytes()) {
+		t.Errorf("one play of %s written twice: not the same", sc.Path)
+	}
+}
