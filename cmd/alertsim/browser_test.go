@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,18 +18,22 @@ import (
 
 // browser starts headless Chromium for the rest of the test
 // (browsertest: Debian's package, which make test installs, a fresh
-// profile, the flags a closed network needs), and fails the test if the
-// page writes an error to its console, throws, or fails to load a
-// resource of its own (its script, its stylesheets).
-func browser(t *testing.T) context.Context {
+// profile, the flags a closed network needs), watching what the page
+// writes to its console.
+func browser(t *testing.T) (context.Context, *browsertest.Watch) {
 	ctx := browsertest.Start(t)
-	w := browsertest.WatchPage(t, ctx)
-	t.Cleanup(func() {
-		for _, e := range w.Errors() {
-			t.Errorf("the page: %s", e)
-		}
-	})
-	return ctx
+	return ctx, browsertest.WatchPage(t, ctx)
+}
+
+// noPageErrors fails the test if the page wrote an error to its console,
+// threw, or failed to load a resource of its own (its script, its
+// stylesheets). A test calls it at its end, while serve still runs: the
+// page's event stream breaks when serve stops, and says so.
+func noPageErrors(t *testing.T, w *browsertest.Watch) {
+	t.Helper()
+	for _, e := range w.Errors() {
+		t.Errorf("the page: %s", e)
+	}
 }
 
 // screenshot writes the page to build/screenshots/name.png, for a person
@@ -38,10 +43,13 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	browsertest.Screenshot(t, ctx, name)
 }
 
-// text returns the visible text of the first element sel selects.
+// text returns the visible text of the first element the CSS selector sel
+// selects, looked up and read in one step: the page re-renders its lists
+// on every event, and a node found first and read after may be gone.
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(sel))
+	q, _ := json.Marshal(sel)
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector(`+string(q)+`).innerText`))
 	if err != nil {
 		t.Fatalf("text of %s: %v", sel, err)
 	}
@@ -53,7 +61,7 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 // opens to its attachment.
 func TestPageShowsMailLive(t *testing.T) {
 	swaks := requireTool(t, "swaks")
-	ctx := browser(t)
+	ctx, watch := browser(t)
 	s := startServe(t, "-user", benchUser, "-password", benchPassword)
 
 	if err := chromedp.Do(ctx,
@@ -107,6 +115,7 @@ func TestPageShowsMailLive(t *testing.T) {
 		t.Errorf("the session's transcript: %q", sessionText)
 	}
 	screenshot(t, ctx, "bench-message-detail")
+	noPageErrors(t, watch)
 }
 
 // TestPageShowsFailedLogin: a session refused for a wrong password is
@@ -114,7 +123,7 @@ func TestPageShowsMailLive(t *testing.T) {
 // reason.
 func TestPageShowsFailedLogin(t *testing.T) {
 	swaks := requireTool(t, "swaks")
-	ctx := browser(t)
+	ctx, watch := browser(t)
 	s := startServe(t, "-user", benchUser, "-password", benchPassword)
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(s.web+"/"),
@@ -147,4 +156,5 @@ func TestPageShowsFailedLogin(t *testing.T) {
 		t.Errorf("the session's page: %q", detail)
 	}
 	screenshot(t, ctx, "bench-failed-login")
+	noPageErrors(t, watch)
 }
