@@ -77,7 +77,7 @@ func TestReportInBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 			pageURL := (&url.URL{Scheme: "file", Path: file}).String()
-			before := len(watch.Requests())
+			requests, errs := len(watch.Requests()), len(watch.Errors())
 			if err := chromedp.Do(ctx, chromedp.Navigate(pageURL), chromedp.WaitVisible(chromedp.CSS("#sequence-diagram g.ev"))); err != nil {
 				t.Fatal(err)
 			}
@@ -92,12 +92,12 @@ func TestReportInBrowser(t *testing.T) {
 			}
 			checkStructure(t, res, got)
 
-			for _, u := range watch.Requests()[before:] {
+			for _, u := range watch.Requests()[requests:] {
 				if u != pageURL && !strings.HasPrefix(u, "data:") {
 					t.Errorf("the page requested %s", u)
 				}
 			}
-			for _, e := range watch.Errors() {
+			for _, e := range watch.Errors()[errs:] {
 				t.Errorf("the page: %s", e)
 			}
 
