@@ -165,3 +165,20 @@ func ancestor(n *html.Node, tag string) *html.Node {
 	}
 	return nil
 }
+
+// TestValidText: control characters and invalid bytes become U+FFFD,
+// tab, line feed, carriage return and any other character stay.
+func TestValidText(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain\ttext\r\n":        "plain\ttext\r\n",
+		"Caméra — ✕ 日本":          "Caméra — ✕ 日本",
+		"a\x00b\x1bc\x7fd":       "a\uFFFDb\uFFFDc\uFFFDd",
+		"a\u0085b\u009fc":        "a\uFFFDb\uFFFDc",
+		"only C1 \u009f":         "only C1 \uFFFD",
+		"bad \xff\xfe byte \xc3": "bad \uFFFD\uFFFD byte \uFFFD",
+	} {
+		if got := string(validText([]byte(in))); got != want {
+			t.Errorf("validText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -27,14 +27,7 @@ func esc(s string) string {
 // shows as U+FFFD), whatever the run's texts held. html/template escapes
 // markup, not bytes.
 func validText(page []byte) []byte {
-	clean := true
-	for _, c := range page {
-		if c >= 0x80 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if utf8.Valid(page) && !hasControl(page) {
 		return page
 	}
 	out := make([]byte, 0, len(page))
@@ -47,4 +40,19 @@ func validText(page []byte) []byte {
 		page = page[n:]
 	}
 	return out
+}
+
+// hasControl reports whether valid UTF-8 text holds a control character
+// validText replaces: C0 but tab, line feed and carriage return, DEL, and
+// C1 (U+0080-U+009F, encoded 0xC2 0x80-0x9F).
+func hasControl(b []byte) bool {
+	for i, c := range b {
+		switch {
+		case c < 0x20 && c != '\t' && c != '\n' && c != '\r', c == 0x7f:
+			return true
+		case c == 0xc2 && i+1 < len(b) && b[i+1] >= 0x80 && b[i+1] <= 0x9f:
+			return true
+		}
+	}
+	return false
 }
