@@ -5,7 +5,7 @@ GO      ?= go
 BUILD   := build
 RUNNER  := $(BUILD)/scenarios.test
 
-.PHONY: all test tools demo replay golden gate fuzz ingest vet runner clean fidelity fidelity-tools
+.PHONY: all test tools demo replay report golden gate fuzz ingest vet runner clean fidelity fidelity-tools
 
 all: test
 
@@ -87,6 +87,14 @@ replay: runner
 	@if [ -z "$(SCENARIO)" ]; then echo "usage: make replay SCENARIO=path/to/file.yaml [SEED=n] [DETAIL=full] [PCAP=run.pcapng], or SCENARIO=path/to/folder/"; exit 2; fi
 	@cd scenarios && ../$(RUNNER) -test.run '^TestReplay$$' -scenario "$(abspath $(SCENARIO))" $(if $(SEED),-seed $(SEED)) $(if $(DETAIL),-detail $(DETAIL)) $(if $(PCAP),-pcap "$(abspath $(PCAP))")
 
+## report: one scenario's HTML report, one self-contained file: make report
+## SCENARIO=path/to/file.yaml [SEED=n] [OUT=file.html] (build/report/<name>.html
+## by default); it fails as make replay does when an expectation fails
+report: runner
+	@if [ -z "$(SCENARIO)" ]; then echo "usage: make report SCENARIO=path/to/file.yaml [SEED=n] [OUT=report.html]"; exit 2; fi
+	@mkdir -p $(dir $(abspath $(or $(OUT),$(BUILD)/report/x)))
+	@cd scenarios && ../$(RUNNER) -test.run '^TestReport$$' -scenario "$(abspath $(SCENARIO))" $(if $(SEED),-seed $(SEED)) -report "$(abspath $(or $(OUT),$(BUILD)/report/$(basename $(notdir $(SCENARIO))).html))"
+
 ## golden: rewrite the golden records, the matrix's and the JSON Schema from the
 ## current code (review the diff before committing; CI never runs this)
 golden:
@@ -94,15 +102,21 @@ golden:
 
 ## gate: the release gate: the library and the generated matrix (each model and
 ## firmware x network profile x provider preset) against their golden records;
-## JUnit XML and a summary table per model and firmware in build/.
+## JUnit XML and a summary table per model and firmware in build/, and an HTML
+## index of every case in build/gate/index.html linked to each case's report
+## (REPORTS=failed: reports of the failing cases only).
 ## SHARD=k/n plays one shard of n (CI matrices), by a stable hash of the name.
 SHARD ?= 1/1
+REPORTS ?= all
+GATE_INDEX := $(abspath $(BUILD))/gate/$(if $(filter 1/1,$(SHARD)),index.html,index-$(subst /,-of-,$(SHARD)).html)
 gate: tools
 	@mkdir -p $(BUILD)
 	@status=0; \
 	$(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/gate-$(subst /,-of-,$(SHARD)).xml -- \
-		-count=1 -run '^TestGate$$' ./scenarios -gate -shard $(SHARD) -summary $(abspath $(BUILD))/gate-summary-$(subst /,-of-,$(SHARD)).txt || status=$$?; \
+		-count=1 -run '^TestGate$$' ./scenarios -gate -shard $(SHARD) -summary $(abspath $(BUILD))/gate-summary-$(subst /,-of-,$(SHARD)).txt \
+		-index $(GATE_INDEX) -reports $(REPORTS) || status=$$?; \
 	cat $(BUILD)/gate-summary-$(subst /,-of-,$(SHARD)).txt 2>/dev/null; \
+	echo "index: $(GATE_INDEX)"; \
 	exit $$status
 
 ## fuzz: fuzz the scenario loader for a minute, an SMTP session for 30

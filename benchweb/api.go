@@ -42,6 +42,7 @@ import (
 
 	"alertsim/emlstore"
 	"alertsim/fakesmtp"
+	"alertsim/internal/mailview"
 )
 
 // Server is one fake SMTP server whose sessions the page shows.
@@ -215,32 +216,11 @@ type MessageDetail struct {
 	Session       *SessionDetail `json:"session,omitempty"`
 }
 
-// PartView is one entity of the MIME tree.
-type PartView struct {
-	Path        string `json:"path"`
-	Depth       int    `json:"depth"`
-	ContentType string `json:"contentType"`
-	Filename    string `json:"filename,omitempty"`
-	Multipart   bool   `json:"multipart,omitempty"`
-	Size        int    `json:"size"`
-	SHA256      string `json:"sha256,omitempty"`
-	Width       int    `json:"width,omitempty"`
-	Height      int    `json:"height,omitempty"`
-}
+// PartView is one entity of the MIME tree, as a report shows it too.
+type PartView = mailview.Part
 
 // TLSView is a session's TLS.
-type TLSView struct {
-	Version string `json:"version"`
-	Cipher  string `json:"cipher"`
-	SNI     string `json:"sni,omitempty"`
-}
-
-func tlsView(t *fakesmtp.TLSInfo) *TLSView {
-	if t == nil {
-		return nil
-	}
-	return &TLSView{Version: t.Version, Cipher: t.CipherSuite, SNI: t.ServerName}
-}
+type TLSView = mailview.TLSView
 
 func (h *Handler) getMessage(w http.ResponseWriter, r *http.Request) {
 	d, err := h.Store.Get(r.PathValue("key"))
@@ -249,13 +229,10 @@ func (h *Handler) getMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := d.Message
-	out := MessageDetail{MessageSummary: summary(d.Entry), Helo: m.Helo, TLSInfo: tlsView(m.TLS), AuthMechanism: m.AuthMechanism, ParseError: m.ParseError, Headers: m.Header(), Parts: []PartView{}}
-	for _, p := range m.Parts {
-		out.Parts = append(out.Parts, PartView{Path: p.Path, Depth: p.Depth, ContentType: p.ContentType, Filename: p.Filename, Multipart: p.Multipart, Size: p.Size, SHA256: p.SHA256, Width: p.Width, Height: p.Height})
-		if out.Text == "" && !p.Multipart && p.Filename == "" && (p.ContentType == "text/plain" || p.ContentType == "") {
-			out.Text = p.Text
-		}
-	}
+	// The fields every view of a message shows (mailview), and the
+	// bench's own.
+	v := mailview.Of(m)
+	out := MessageDetail{MessageSummary: summary(d.Entry), Helo: m.Helo, TLSInfo: v.TLS, AuthMechanism: m.AuthMechanism, ParseError: v.ParseError, Headers: v.Headers, Text: v.Text, Parts: v.Parts}
 	// The session kept with the message once it ended, or the live one.
 	if live, ok := h.liveSession(m); ok {
 		out.Session = &live

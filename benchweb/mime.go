@@ -3,52 +3,20 @@ package benchweb
 import (
 	"bytes"
 	"container/list"
-	"errors"
 	"image"
 	_ "image/gif" // thumbnails of GIF attachments
 	"image/jpeg"
 	_ "image/png"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // text parts in any charset
+
+	"alertsim/internal/mailview"
 )
-
-// findPart walks a message to the part at path ("" the message, "1.2"
-// the second child of the first) and returns its header and decoded body.
-func findPart(r io.Reader, path string) (*message.Entity, error) {
-	e, err := message.Read(r)
-	if e == nil {
-		return nil, err
-	}
-	if path == "" || path == "0" {
-		return e, nil
-	}
-	for _, step := range strings.Split(path, ".") {
-		n, err := strconv.Atoi(step)
-		mr := e.MultipartReader()
-		if err != nil || n < 1 || mr == nil {
-			return nil, errNoPart
-		}
-		for i := 1; ; i++ {
-			child, err := mr.NextPart()
-			if err != nil {
-				return nil, errNoPart
-			}
-			if i == n {
-				e = child
-				break
-			}
-		}
-	}
-	return e, nil
-}
-
-var errNoPart = errors.New("no such part")
 
 // part serves a part's decoded body. Text and images are shown in place;
 // anything else, HTML included, is a download, and nothing served here
@@ -96,7 +64,7 @@ func (h *Handler) openPart(r *http.Request) (*message.Entity, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	e, err := findPart(rc, r.PathValue("path"))
+	e, err := mailview.FindPart(rc, r.PathValue("path"))
 	if err != nil {
 		rc.Close()
 		return nil, nil, err
@@ -122,42 +90,13 @@ func (h *Handler) thumbnail(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var buf bytes.Buffer
-		jpeg.Encode(&buf, shrink(img, 240, 180), &jpeg.Options{Quality: 80})
+		jpeg.Encode(&buf, mailview.Shrink(img, 240, 180), &jpeg.Options{Quality: 80})
 		b = buf.Bytes()
 		h.thumbs.put(id, b)
 	}
 	w.Header().Set("Content-Type", "image/jpeg")
 	w.Header().Set("Cache-Control", "private, max-age=86400")
 	w.Write(b)
-}
-
-// shrink scales img to fit w x h, averaging each box of source pixels
-// (sampled at most 4 x 4 a box, so that a 4 MP frame stays quick).
-func shrink(img image.Image, w, h int) image.Image {
-	b := img.Bounds()
-	sw, sh := b.Dx(), b.Dy()
-	if sw == 0 || sh == 0 {
-		return img
-	}
-	scale := min(float64(w)/float64(sw), float64(h)/float64(sh), 1)
-	dw, dh := max(1, int(float64(sw)*scale)), max(1, int(float64(sh)*scale))
-	out := image.NewRGBA(image.Rect(0, 0, dw, dh))
-	for y := range dh {
-		y0, y1 := b.Min.Y+y*sh/dh, b.Min.Y+max((y+1)*sh/dh, y*sh/dh+1)
-		for x := range dw {
-			x0, x1 := b.Min.X+x*sw/dw, b.Min.X+max((x+1)*sw/dw, x*sw/dw+1)
-			var r, g, bl, n uint32
-			for sy := y0; sy < y1; sy += max(1, (y1-y0)/4) {
-				for sx := x0; sx < x1; sx += max(1, (x1-x0)/4) {
-					cr, cg, cb, _ := img.At(sx, sy).RGBA()
-					r, g, bl, n = r+cr, g+cg, bl+cb, n+1
-				}
-			}
-			i := out.PixOffset(x, y)
-			out.Pix[i], out.Pix[i+1], out.Pix[i+2], out.Pix[i+3] = uint8(r/n>>8), uint8(g/n>>8), uint8(bl/n>>8), 255
-		}
-	}
-	return out
 }
 
 // thumbCache keeps the latest thumbnails, a few hundred KB in all.

@@ -3,8 +3,11 @@ package benchweb
 import (
 	"embed"
 	"html/template"
+	"io"
 	"io/fs"
 	"net/http"
+
+	"alertsim/internal/mailview"
 )
 
 //go:embed static
@@ -21,6 +24,12 @@ func pageHandler(h *Handler) http.Handler {
 		// runs here (parts are served sandboxed, see part).
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-src 'none'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if r.URL.Path == "/message.css" {
+			// The message view's style, shared with a run's report.
+			w.Header().Set("Content-Type", "text/css; charset=utf-8")
+			io.WriteString(w, mailview.CSS)
+			return
+		}
 		if r.URL.Path != "/" {
 			files.ServeHTTP(w, r)
 			return

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"alertsim/fakesmtp"
+	"alertsim/internal/mailview"
 )
 
 // SessionSummary is a session in a list.
@@ -61,7 +62,7 @@ type LineView struct {
 func sessionSummary(server string, s fakesmtp.Session) SessionSummary {
 	out := SessionSummary{
 		ID: fmt.Sprintf("%s-%d", server, s.ID), Server: server, Remote: s.Remote, Local: s.Local, Mode: s.Mode.String(),
-		Started: s.Started, Ended: s.Ended, EndReason: s.EndReason, Helo: s.Helo, TLS: tlsView(s.TLS), TLSError: s.TLSError, AuthUser: s.AuthUser,
+		Started: s.Started, Ended: s.Ended, EndReason: s.EndReason, Helo: s.Helo, TLS: mailview.TLSOf(s.TLS), TLSError: s.TLSError, AuthUser: s.AuthUser,
 		Logins: []LoginView{}, Delivered: s.Delivered, Messages: slices.Clone(s.StoreKeys), Failed: s.Delivered == 0,
 	}
 	if out.Messages == nil {
@@ -70,33 +71,8 @@ func sessionSummary(server string, s fakesmtp.Session) SessionSummary {
 	for _, l := range s.Logins {
 		out.Logins = append(out.Logins, LoginView{At: l.At, Mechanism: l.Mechanism, User: l.User, OK: l.OK, Reply: l.Reply})
 	}
-	out.Problem = problem(s)
+	out.Problem = mailview.Problem(s)
 	return out
-}
-
-// problem says in a few words why a session needs a look: a refused
-// login first (what follows it, a client's "*" cancelling, says less),
-// then the last refusal, a failed handshake, how it ended.
-func problem(s fakesmtp.Session) string {
-	for _, l := range slices.Backward(s.Logins) {
-		if !l.OK && s.Delivered == 0 {
-			return l.Reply
-		}
-	}
-	for i := len(s.Transcript) - 1; i >= 0; i-- {
-		l := s.Transcript[i]
-		switch {
-		case l.Kind == fakesmtp.Reply && len(l.Text) >= 3 && (l.Text[0] == '4' || l.Text[0] == '5'):
-			return l.Text
-		}
-	}
-	if s.TLSError != "" {
-		return "TLS handshake failed: " + s.TLSError
-	}
-	if s.Delivered == 0 && s.EndReason != "" && s.EndReason != "client quit" {
-		return s.EndReason
-	}
-	return ""
 }
 
 func sessionDetail(server string, s fakesmtp.Session) SessionDetail {

@@ -50,7 +50,14 @@ func (j *journal) close() {
 	}
 }
 
-func (j *journal) dead(p pos) { j.live -= int64(p.n) }
+// dead counts a record as no longer in use. Its callers hold the store's
+// lock; appendRecord changes the counts under the journal's own lock
+// alone (a session attached while a page parses a message raced here).
+func (j *journal) dead(p pos) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.live -= int64(p.n)
+}
 
 // readJournal reads every whole record; a torn last line (a crash) and
 // lines of another version are skipped.

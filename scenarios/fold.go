@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"alertsim/netem"
@@ -25,14 +26,6 @@ type netLine struct {
 // flowKey is a packet's direction.
 type flowKey struct{ src, dst netip.AddrPort }
 
-// dropRun is a packet dropped, then sent again and dropped again the same
-// way: events[0] is the first drop, then a retransmission and its drop
-// per copy.
-type dropRun struct {
-	events []int // indexes into the trace
-	open   bool  // a retransmission waits for its drop
-}
-
 // netLines returns the trace as timeline lines, runs of dropped copies
 // folded unless full.
 func netLines(trace []netem.TraceEvent, start time.Time, full bool) []netLine {
@@ -48,29 +41,55 @@ func netLines(trace []netem.TraceEvent, start time.Time, full bool) []netLine {
 		return out
 	}
 	var out []netLine
-	runs := map[flowKey]*dropRun{}
-	// flush closes a flow's run: folded into one line when some copy was
-	// sent again and dropped again, else each event as it is.
+	for _, row := range FoldTrace(trace) {
+		if len(row) == 1 {
+			out = append(out, line(row[0]))
+		} else {
+			out = append(out, foldedLine(trace, row, start))
+		}
+	}
+	return out
+}
+
+// FoldTrace groups a trace into the rows a record shows: each row is the
+// indexes of its events, one event, or a folded run: a TCP packet dropped,
+// then sent again and dropped again the same way (same packet, reason, hop
+// and MTU) at least once; the run is its first drop, then a retransmission
+// and its drop per copy. A copy sent again that got through ends the run
+// and is a row of its own. Rows are in the order of their first event. The
+// record and the report (which keeps the copies behind the folded row)
+// fold by this one rule.
+func FoldTrace(trace []netem.TraceEvent) [][]int {
+	var out [][]int
+	type run struct {
+		events []int
+		open   bool // a copy was sent again and not yet dropped
+	}
+	runs := map[flowKey]*run{}
+	var order []flowKey // the flows with a run, in the order the runs began
 	flush := func(k flowKey) {
 		r := runs[k]
-		delete(runs, k)
 		if r == nil {
 			return
 		}
+		delete(runs, k)
+		order = slices.DeleteFunc(order, func(o flowKey) bool { return o == k })
 		evs := r.events
+		var last []int
 		if r.open {
-			// The last copy was not dropped: it is no part of the run.
-			last := evs[len(evs)-1]
-			defer func() { out = append(out, line(last)) }()
-			evs = evs[:len(evs)-1]
+			// The last copy was not dropped: no part of the run.
+			last, evs = evs[len(evs)-1:], evs[:len(evs)-1]
 		}
 		if len(evs) < 3 {
 			for _, i := range evs {
-				out = append(out, line(i))
+				out = append(out, []int{i})
 			}
-			return
+		} else {
+			out = append(out, evs)
 		}
-		out = append(out, foldedLine(trace, evs, start))
+		for _, i := range last {
+			out = append(out, []int{i})
+		}
 	}
 	for i, e := range trace {
 		k := flowKey{e.Flow.Src, e.Flow.Dst}
@@ -86,25 +105,22 @@ func netLines(trace []netem.TraceEvent, start time.Time, full bool) []netLine {
 			continue
 		}
 		if e.Flow.Proto != netem.TCP {
-			out = append(out, line(i))
+			out = append(out, []int{i})
 			continue
 		}
 		flush(k)
 		if e.Kind == netem.EventDropped {
-			runs[k] = &dropRun{events: []int{i}}
+			runs[k] = &run{events: []int{i}}
+			order = append(order, k)
 			continue
 		}
-		out = append(out, line(i))
+		out = append(out, []int{i})
 	}
 	// The runs still open at the end, in the order they began.
-	var keys []flowKey
-	for k := range runs {
-		keys = append(keys, k)
+	for len(order) > 0 {
+		flush(order[0])
 	}
-	sortKeysByFirst(keys, runs)
-	for _, k := range keys {
-		flush(k)
-	}
+	slices.SortStableFunc(out, func(a, b []int) int { return a[0] - b[0] })
 	return out
 }
 
@@ -135,14 +151,4 @@ func foldedLine(trace []netem.TraceEvent, evs []int, start time.Time) netLine {
 	text := fmt.Sprintf("%s; %s %d time%s %s-%s, every copy dropped the same way",
 		first.Text(), how, copies, plural(copies), Clock(trace[evs[1]].At.Sub(start)), Clock(lastSent.At.Sub(start)))
 	return netLine{at: first.At, seq: evs[0], host: first.Host, text: text}
-}
-
-// sortKeysByFirst orders flows by the trace index of their run's first
-// event, so that what is left at the end comes out in a stable order.
-func sortKeysByFirst(keys []flowKey, runs map[flowKey]*dropRun) {
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && runs[keys[j]].events[0] < runs[keys[j-1]].events[0]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
 }

@@ -51,43 +51,57 @@ func TestGate(t *testing.T) {
 	}
 
 	// The library, then the matrix; each case says which summary row it
-	// counts in once it has run.
+	// counts in once it has run, and how the index lists it.
 	type gateCase struct {
 		name string
 		cell bool
-		run  func(t *testing.T) (group string)
+		run  func(t *testing.T) (group string, index GateCell)
 	}
+	reports, allReports := gateReports()
 	var cases []gateCase
 	for _, path := range library(t) {
-		cases = append(cases, gateCase{name: strings.TrimSuffix(path, ".yaml"), run: func(t *testing.T) string {
+		name := strings.TrimSuffix(path, ".yaml")
+		cases = append(cases, gateCase{name: name, run: func(t *testing.T) (string, GateCell) {
 			sc, err := Load(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkScenario(t, path, sc)
-			return strings.TrimSpace(sc.Device.Model.Name + " " + string(sc.Device.Firmware))
+			res := checkScenario(t, path, sc, Options{Capture: reports && allReports})
+			index := gateCell(name, false, sc, res, !t.Failed())
+			if reports && (allReports || t.Failed()) {
+				res = capturedAgain(t, sc, res) // its packets, for the report's charts
+				source, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				writeGateReport(t, &index, res, GoldenPath(path), source)
+			}
+			return strings.TrimSpace(sc.Device.Model.Name + " " + string(sc.Device.Firmware)), index
 		}})
 	}
 	for _, c := range Matrix() {
-		cases = append(cases, gateCase{name: c.Name(), cell: true, run: func(t *testing.T) string {
-			checkCell(t, c)
-			return c.Group()
+		cases = append(cases, gateCase{name: c.Name(), cell: true, run: func(t *testing.T) (string, GateCell) {
+			return c.Group(), checkCell(t, c)
 		}})
 	}
 	shuffleGate(t, len(cases), func(i, j int) { cases[i], cases[j] = cases[j], cases[i] })
 
+	var index []GateCell
 	for _, gc := range cases {
 		if !InShard(gc.name, k, n) {
 			continue
 		}
 		group, ran := "?", false
+		cell := GateCell{Name: gc.name, Matrix: gc.cell}
 		ok := t.Run(gc.name, func(t *testing.T) {
 			ran = true
-			group = gc.run(t)
+			group, cell = gc.run(t)
 		})
 		if !ran {
 			continue // filtered out by -run
 		}
+		cell.OK = ok
+		index = append(index, cell)
 		switch r := row(group); {
 		case gc.cell && ok:
 			r.cellPass++
@@ -98,6 +112,9 @@ func TestGate(t *testing.T) {
 		default:
 			r.libFail++
 		}
+	}
+	if reports {
+		writeGateIndex(t, index, k, n)
 	}
 
 	var buf bytes.Buffer
@@ -128,21 +145,29 @@ func TestGate(t *testing.T) {
 // checkCell plays a cell of the matrix and judges it like a library
 // scenario: its golden record, its messages, no credential in its record.
 // A failing cell is written out to build/gate/ with the record it should
-// have had and the one it has.
-func checkCell(t *testing.T, c Cell) {
+// have had, the one it has and its packets, and with -index its report
+// beside the index (every cell's with -reports all). It returns the
+// cell's line of the index.
+func checkCell(t *testing.T, c Cell) GateCell {
 	t.Helper()
 	sc, err := c.Scenario()
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := Run(t, sc, Options{})
+	reports, allReports := gateReports()
+	res := Run(t, sc, Options{Capture: reports && allReports})
 	if !raceDetector {
 		checkMessages(t, res)
 	}
 	noSecrets(t, "the record", res.Record, secretsOf(t, c.Source))
+	checkReport(t, res, c.GoldenPath(), c.Source)
 	err = golden.Compare(c.GoldenPath(), res.Record)
+	index := gateCell(c.Name(), true, sc, res, err == nil && !t.Failed())
 	if err == nil {
-		return
+		if reports && (allReports || t.Failed()) {
+			writeGateReport(t, &index, capturedAgain(t, sc, res), c.GoldenPath(), c.Source)
+		}
+		return index
 	}
 	base := filepath.Join("..", "build", "gate", c.Name())
 	os.MkdirAll(filepath.Dir(base), 0o755)
@@ -157,11 +182,31 @@ func checkCell(t *testing.T, c Cell) {
 	os.WriteFile(base+".record", record, 0o644)
 	// And what the network carried, for Wireshark: played again, since a
 	// capture costs memory every passing cell would pay for.
-	if err := writeCaptureFile(Run(t, sc, Options{Capture: true}), base+".pcapng"); err != nil {
+	captured := capturedAgain(t, sc, res)
+	if err := writeCaptureFile(captured, base+".pcapng"); err != nil {
 		t.Log(err)
+	}
+	if reports {
+		for _, ext := range []string{".yaml", ".golden", ".record", ".pcapng"} {
+			if abs, err := filepath.Abs(base + ext); err == nil {
+				index.Files = append(index.Files, indexRelative(abs))
+			}
+		}
+		writeGateReport(t, &index, captured, c.GoldenPath(), c.Source)
 	}
 	t.Errorf("%v\nThe cell, its golden record, this run's and its packets are in build/gate/%s.{yaml,golden,record,pcapng}; replay it with make replay SCENARIO=build/gate/%s.yaml.",
 		err, c.Name(), c.Name())
+	return index
+}
+
+// capturedAgain is res if it was played with its packets, else the same
+// scenario played again with them.
+func capturedAgain(t *testing.T, sc *Scenario, res *Result) *Result {
+	t.Helper()
+	if res.recording != nil {
+		return res
+	}
+	return Run(t, sc, Options{Capture: true})
 }
 
 // shuffleGate puts the gate's cases in a random order when the test binary

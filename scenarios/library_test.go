@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -71,16 +72,18 @@ func libraryResult(t *testing.T, path string) *Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := Run(t, sc, Options{})
+	// Those whose reports are opened in a browser keep their packets,
+	// for the report's charts (capturing changes nothing in the record).
+	res := Run(t, sc, Options{Capture: slices.Contains(ReportScenarios, path)})
 	played.Store(path, res)
 	return res
 }
 
-// checkScenario plays the library scenario loaded from path afresh and
-// judges it; TestGate and make demo use it.
-func checkScenario(t *testing.T, path string, sc *Scenario) *Result {
+// checkScenario plays the library scenario loaded from path afresh with
+// opts and judges it; TestGate and make demo use it.
+func checkScenario(t *testing.T, path string, sc *Scenario, opts Options) *Result {
 	t.Helper()
-	res := Run(t, sc, Options{})
+	res := Run(t, sc, opts)
 	played.LoadOrStore(path, res)
 	judgeScenario(t, path, res)
 	return res
@@ -89,8 +92,8 @@ func checkScenario(t *testing.T, path string, sc *Scenario) *Result {
 // judgeScenario is the one judgement of a library scenario's run: the
 // golden record, the expectations, the messages read back by the standard
 // library and go-message (outside the race detector: see raceDetector),
-// and no credential of the scenario file in the record. It says how to
-// replay a failure.
+// no credential of the scenario file in the record, and its HTML report
+// (checkReport). It says how to replay a failure.
 func judgeScenario(t *testing.T, path string, res *Result) {
 	t.Helper()
 	golden.Assert(t, GoldenPath(path), res.Record)
@@ -105,6 +108,7 @@ func judgeScenario(t *testing.T, path string, res *Result) {
 		t.Fatal(err)
 	}
 	noSecrets(t, "the record", res.Record, secretsOf(t, source))
+	checkReport(t, res, GoldenPath(path), source)
 	if t.Failed() {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join("scenarios", path)

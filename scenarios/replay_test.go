@@ -60,7 +60,7 @@ func playTable(t *testing.T, paths []string, base string) (failed int) {
 		}
 		var res *Result
 		begin := time.Now()
-		ok := t.Run(name, func(t *testing.T) { res = checkScenario(t, path, sc) })
+		ok := t.Run(name, func(t *testing.T) { res = checkScenario(t, path, sc, Options{}) })
 		took := time.Since(begin)
 		check := "ok"
 		if !ok {

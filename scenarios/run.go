@@ -71,6 +71,11 @@ type Result struct {
 	Checks []Check
 
 	recording *recording // with Options.Capture
+
+	// What views other than the record read (view.go): the record as
+	// values, and every server session.
+	record   *runRecord
+	sessions []ServerSession
 }
 
 // Failed returns the checks the run did not meet.
@@ -253,6 +258,7 @@ func play(t *testing.T, sc *Scenario, root uint64, opts Options) *Result {
 	for _, j := range sc.Expect.judges {
 		res.Checks = append(res.Checks, j(res))
 	}
+	res.sessions = sessionsOf(servers)
 	return res
 }
 
@@ -415,6 +421,7 @@ func buildRecord(sc *Scenario, res *Result, link netem.Link, tl *timeline, dev d
 	slices.SortStableFunc(rec.Messages, func(a, b captured) int {
 		return a.Message.Received.Compare(b.Message.Received)
 	})
+	res.record = rec
 	res.Accepted = len(rec.Messages)
 	for _, c := range rec.Messages {
 		res.Captured = append(res.Captured, c.Message)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,67 +12,44 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"alertsim/internal/browsertest"
 	"alertsim/sim/imaging"
 )
 
-// browser starts headless Chromium (Debian's package, which make test
-// installs) with a fresh profile, for the rest of the test.
-func browser(t *testing.T) context.Context {
+// browser starts headless Chromium for the rest of the test
+// (browsertest: Debian's package, which make test installs, a fresh
+// profile, the flags a closed network needs), watching what the page
+// writes to its console.
+func browser(t *testing.T) (context.Context, *browsertest.Watch) {
+	ctx := browsertest.Start(t)
+	return ctx, browsertest.WatchPage(t, ctx)
+}
+
+// noPageErrors fails the test if the page wrote an error to its console,
+// threw, or failed to load a resource of its own (its script, its
+// stylesheets). A test calls it at its end, while serve still runs: the
+// page's event stream breaks when serve stops, and says so.
+func noPageErrors(t *testing.T, w *browsertest.Watch) {
 	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
+	for _, e := range w.Errors() {
+		t.Errorf("the page: %s", e)
 	}
-	if path == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium is not installed; make test installs it (apt-get install chromium)")
-		}
-		t.Skip("chromium is not installed; make test installs it (apt-get install chromium)")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox, // as root, in CI
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		// Without these, Chromium reaches for the network, which a closed
-		// one refuses.
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1400, 1000),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
-	return ctx
 }
 
 // screenshot writes the page to build/screenshots/name.png, for a person
 // to look at.
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join("..", "..", "build", "screenshots")
-	os.MkdirAll(dir, 0o755)
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	browsertest.Screenshot(t, ctx, name)
 }
 
-// text returns the visible text of the first element sel selects.
+// text returns the visible text of the first element the CSS selector sel
+// selects, looked up and read in one step: the page re-renders its lists
+// on every event, and a node found first and read after may be gone.
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(sel))
+	q, _ := json.Marshal(sel)
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector(`+string(q)+`).innerText`))
 	if err != nil {
 		t.Fatalf("text of %s: %v", sel, err)
 	}
@@ -83,7 +61,7 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 // opens to its attachment.
 func TestPageShowsMailLive(t *testing.T) {
 	swaks := requireTool(t, "swaks")
-	ctx := browser(t)
+	ctx, watch := browser(t)
 	s := startServe(t, "-user", benchUser, "-password", benchPassword)
 
 	if err := chromedp.Do(ctx,
@@ -137,6 +115,7 @@ func TestPageShowsMailLive(t *testing.T) {
 		t.Errorf("the session's transcript: %q", sessionText)
 	}
 	screenshot(t, ctx, "bench-message-detail")
+	noPageErrors(t, watch)
 }
 
 // TestPageShowsFailedLogin: a session refused for a wrong password is
@@ -144,7 +123,7 @@ func TestPageShowsMailLive(t *testing.T) {
 // reason.
 func TestPageShowsFailedLogin(t *testing.T) {
 	swaks := requireTool(t, "swaks")
-	ctx := browser(t)
+	ctx, watch := browser(t)
 	s := startServe(t, "-user", benchUser, "-password", benchPassword)
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(s.web+"/"),
@@ -177,4 +156,5 @@ func TestPageShowsFailedLogin(t *testing.T) {
 		t.Errorf("the session's page: %q", detail)
 	}
 	screenshot(t, ctx, "bench-failed-login")
+	noPageErrors(t, watch)
 }
