@@ -16,10 +16,16 @@ import (
 
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // text parts in any charset
+
+	"alertsim/fakesmtp"
 )
 
 // findPart walks a message to the part at path ("" the message, "1.2"
 // the second child of the first) and returns its header and decoded body.
+// It goes no deeper than the capture lists parts (fakesmtp.MaxMIMEDepth)
+// and opens no more of them (fakesmtp.MaxMIMEParts): each level is read
+// through the levels above, so a path thousands deep into a message
+// nested as deep would cost time quadratic in its size.
 func findPart(r io.Reader, path string) (*message.Entity, error) {
 	e, err := message.Read(r)
 	if e == nil {
@@ -28,13 +34,21 @@ func findPart(r io.Reader, path string) (*message.Entity, error) {
 	if path == "" || path == "0" {
 		return e, nil
 	}
-	for _, step := range strings.Split(path, ".") {
+	steps := strings.Split(path, ".")
+	if len(steps) > fakesmtp.MaxMIMEDepth {
+		return nil, errNoPart
+	}
+	opened := 0
+	for _, step := range steps {
 		n, err := strconv.Atoi(step)
 		mr := e.MultipartReader()
 		if err != nil || n < 1 || mr == nil {
 			return nil, errNoPart
 		}
 		for i := 1; ; i++ {
+			if opened++; opened >= fakesmtp.MaxMIMEParts {
+				return nil, errNoPart
+			}
 			child, err := mr.NextPart()
 			if err != nil {
 				return nil, errNoPart
