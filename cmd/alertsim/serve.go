@@ -110,6 +110,12 @@ func serveUntil(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		bs.srv.Store = store
 		bs.srv.DeferParse = true // the store parses a message when it is first looked at
 		c.benchLimits(bs.srv, sc != nil)
+		// A preset's or a scenario's own limit, which -max-size does
+		// not override unless given.
+		if err := c.keepsLargest(bs.name, bs.srv.MaxMessageBytes); err != nil {
+			fmt.Fprintf(stderr, "alertsim serve: %v\n", err)
+			return 2
+		}
 	}
 
 	web := &benchweb.Handler{Store: store, CAPEM: id.CAPEM, Title: "alertsim bench: " + c.domain}
