@@ -147,7 +147,7 @@ func serveUntil(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 	}
 	if sc != nil && c.dnsPort >= 0 {
-		stop, err := c.serveDNS(sc, stdout, logger)
+		stop, err := c.serveDNS(sc, stdout, logger, errc)
 		if err != nil {
 			return failf("%v", err)
 		}
@@ -305,7 +305,9 @@ func eventSink(bs *benchServer, logger *benchlog.Logger, store *emlstore.Store, 
 
 // serveDNS serves the scenario's first DNS server on real UDP and TCP
 // sockets, its mail servers' names answering with the listen address.
-func (c *serveFlags) serveDNS(sc *scenarios.Scenario, stdout io.Writer, logger *benchlog.Logger) (func(), error) {
+// Serving survives failed reads and accepts (each logged); should it end
+// all the same, errc says so and serve stops, as for the SMTP ports.
+func (c *serveFlags) serveDNS(sc *scenarios.Scenario, stdout io.Writer, logger *benchlog.Logger, errc chan<- error) (func(), error) {
 	addr, err := netip.ParseAddr(c.listen)
 	if err != nil || addr.IsUnspecified() {
 		addr = netip.MustParseAddr("127.0.0.1")
@@ -325,13 +327,22 @@ func (c *serveFlags) serveDNS(sc *scenarios.Scenario, stdout io.Writer, logger *
 	}
 	srv := &benchdns.Server{Service: services[0].Service, OnQuery: func(client net.Addr, replied int, err error) {
 		f := []benchlog.Field{{Key: "server", Value: "dns"}, {Key: "event", Value: "query"}, {Key: "remote", Value: client.String()}, {Key: "reply", Value: strconv.Itoa(replied) + " bytes"}}
-		if replied == 0 {
+		switch {
+		case replied == 0 && err == nil:
 			f[3].Value = "none (fault)"
+		case replied == 0:
+			f[3].Value = "none"
 		}
 		if err != nil {
 			f = append(f, benchlog.Field{Key: "reason", Value: err.Error()})
 		}
 		logger.Line(time.Now(), f...)
+	}, OnError: func(err error, retry time.Duration) {
+		reason := err.Error()
+		if retry > 0 {
+			reason += fmt.Sprintf("; trying again in %v", retry)
+		}
+		logger.Line(time.Now(), benchlog.Field{Key: "server", Value: "dns"}, benchlog.Field{Key: "event", Value: "accept-error"}, benchlog.Field{Key: "reason", Value: reason})
 	}}
 	hostport := net.JoinHostPort(c.listen, strconv.Itoa(c.dnsPort))
 	pc, err := net.ListenPacket("udp", hostport)
@@ -343,8 +354,18 @@ func (c *serveFlags) serveDNS(sc *scenarios.Scenario, stdout io.Writer, logger *
 		pc.Close()
 		return nil, fmt.Errorf("dns port (TCP): %w", err)
 	}
-	go srv.ServeUDP(pc)
-	go srv.ServeTCP(l)
+	// Each returns nil once stopped; anything else is an end serve must
+	// not miss.
+	go func() {
+		if err := srv.ServeUDP(pc); err != nil {
+			errc <- fmt.Errorf("dns (UDP): %w", err)
+		}
+	}()
+	go func() {
+		if err := srv.ServeTCP(l); err != nil {
+			errc <- fmt.Errorf("dns (TCP): %w", err)
+		}
+	}()
 	fmt.Fprintf(stdout, "%-11s listening on %s (UDP and TCP, names -> %s)\n", "dns", pc.LocalAddr(), addr)
 	return func() { srv.Close() }, nil
 }
