@@ -46,7 +46,7 @@ type apiList struct {
 	Messages []struct {
 		Key, From, Subject string
 		To                 []string
-		Attachments        int
+		Attachments        *int
 	} `json:"messages"`
 }
 
@@ -74,6 +74,10 @@ func TestAPI(t *testing.T) {
 		t.Fatalf("wait: %d %+v", r.code, r.list)
 	}
 	key := r.list.Messages[0].Key
+	// Not parsed yet: the count is not known, and the list says so.
+	if n := r.list.Messages[0].Attachments; n != nil {
+		t.Errorf("attachments before the message is parsed: %d, want null", *n)
+	}
 	var d struct {
 		From    string
 		To      []string
@@ -90,6 +94,11 @@ func TestAPI(t *testing.T) {
 	}
 	if d.Session == nil || d.Session.Delivered != 1 || len(d.Session.Transcript) == 0 {
 		t.Errorf("the message's session: %+v", d.Session)
+	}
+	var parsed apiList
+	getJSON(t, api+"/messages", &parsed)
+	if n := parsed.Messages[0].Attachments; n == nil || *n != 1 {
+		t.Errorf("attachments once parsed: %v, want 1", n)
 	}
 	for path, want := range map[string]string{"/raw": "Delivered-To: bcc@example.com\r\n", "/parts/2": "\x00\x01\x02\x03", "/parts/1": "hello"} {
 		resp, err := http.Get(api + "/messages/" + key + path)
