@@ -63,6 +63,7 @@ type Store struct {
 	limits Limits
 	lock   *os.File
 	dirf   *os.File // the directory, open for its fsyncs
+	dsync  *dirSyncer
 
 	// OnEvict, if set, is told of each message the limits let go, and why.
 	OnEvict func(e Entry, reason string)
@@ -152,7 +153,7 @@ func Open(dir, domain string, limits Limits) (*Store, error) {
 		lock.Close()
 		return nil, err
 	}
-	s := &Store{dir: dir, domain: domain, limits: limits, lock: lock, dirf: dirf, changed: make(chan struct{}), done: make(chan struct{}), meta: map[string]pos{}, sess: map[string]pos{}}
+	s := &Store{dir: dir, domain: domain, limits: limits, lock: lock, dirf: dirf, dsync: newDirSyncer(dirf.Sync), changed: make(chan struct{}), done: make(chan struct{}), meta: map[string]pos{}, sess: map[string]pos{}}
 	if err := s.load(); err != nil {
 		s.j.close()
 		dirf.Close()
