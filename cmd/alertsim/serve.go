@@ -303,6 +303,25 @@ func eventSink(bs *benchServer, logger *benchlog.Logger, store *emlstore.Store, 
 	}
 }
 
+// listenDNS listens on UDP and TCP on one port, as a DNS server does. For
+// port 0 it tries free UDP ports until one is free for TCP too.
+func listenDNS(host string, port int) (net.PacketConn, net.Listener, error) {
+	for tries := 0; ; tries++ {
+		pc, err := net.ListenPacket("udp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			return nil, nil, fmt.Errorf("dns port: %w", err)
+		}
+		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, l, nil
+		}
+		pc.Close()
+		if port != 0 || tries == 100 {
+			return nil, nil, fmt.Errorf("dns port (TCP): %w", err)
+		}
+	}
+}
+
 // serveDNS serves the scenario's first DNS server on real UDP and TCP
 // sockets, its mail servers' names answering with the listen address.
 // Serving survives failed reads and accepts (each logged); should it end
@@ -344,15 +363,9 @@ func (c *serveFlags) serveDNS(sc *scenarios.Scenario, stdout io.Writer, logger *
 		}
 		logger.Line(time.Now(), benchlog.Field{Key: "server", Value: "dns"}, benchlog.Field{Key: "event", Value: "accept-error"}, benchlog.Field{Key: "reason", Value: reason})
 	}}
-	hostport := net.JoinHostPort(c.listen, strconv.Itoa(c.dnsPort))
-	pc, err := net.ListenPacket("udp", hostport)
+	pc, l, err := listenDNS(c.listen, c.dnsPort)
 	if err != nil {
-		return nil, fmt.Errorf("dns port: %w", err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
-		return nil, fmt.Errorf("dns port (TCP): %w", err)
+		return nil, err
 	}
 	// Each returns nil once stopped; anything else is an end serve must
 	// not miss.

@@ -114,7 +114,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, int) {
 	fs.BoolVar(&c.logJSON, "log-json", false, "log one JSON object a line instead of key=value text")
 	fs.StringVar(&c.scenario, "scenario", "", "play the servers and DNS of this scenario `file` instead")
 	fs.IntVar(&c.portOffset, "port-offset", 0, "with -scenario: add this to each server's ports (25 -> 2025 with 2000)")
-	fs.IntVar(&c.dnsPort, "dns", 5353, "with -scenario: UDP and TCP `port` of its DNS server (-1: none)")
+	fs.IntVar(&c.dnsPort, "dns", 5353, "with -scenario: UDP and TCP `port` of its DNS server (-1: none; 0: one free for both)")
 	fs.DurationVar(&c.greylist, "greylist", 0, "refuse each new client, sender and recipient with 450 for this `long`")
 	fs.DurationVar(&c.tarpit, "tarpit", 0, "hold back each reply this `long`")
 	fs.IntVar(&c.failFirst, "fail-first", 0, "answer the first `N` connections 421 and hang up")
