@@ -31,14 +31,7 @@ func TestRecordsAndFaults(t *testing.T) {
 		Faults:  []netem.DNSFault{{Name: "broken.example.com", Kind: netem.DNSServFail}, {Name: "gone.example.com", Kind: netem.DNSNXDomain}},
 	}
 	srv := &benchdns.Server{Service: svc}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, l := listenPair(t)
 	go srv.ServeUDP(pc)
 	go srv.ServeTCP(l)
 	defer srv.Close()
@@ -60,4 +53,24 @@ func TestRecordsAndFaults(t *testing.T) {
 			}
 		})
 	}
+}
+
+// listenPair listens on UDP and TCP on one free port of the loopback, as
+// a DNS server does: a port free for UDP may be taken for TCP, so it
+// tries others until one is free for both.
+func listenPair(t *testing.T) (net.PacketConn, net.Listener) {
+	t.Helper()
+	for range 100 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, l
+		}
+		pc.Close()
+	}
+	t.Fatal("no port free for both UDP and TCP")
+	return nil, nil
 }

@@ -143,9 +143,10 @@ type MessageSummary struct {
 	To       []string  `json:"to"`
 	Subject  string    `json:"subject"`
 	Size     int64     `json:"size"`
-	// Attachments is -1 until the message has been parsed (on its first
-	// GET).
-	Attachments int `json:"attachments"`
+	// Attachments counts the parts with a file name; null until the
+	// message has been parsed, which its first GET does (serve stores
+	// messages unparsed: fakesmtp.Server.DeferParse).
+	Attachments *int `json:"attachments"`
 	// Image is the part path of its first image, for a thumbnail.
 	Image    string `json:"image,omitempty"`
 	Remote   string `json:"remote"`
@@ -154,7 +155,11 @@ type MessageSummary struct {
 }
 
 func summary(e emlstore.Entry) MessageSummary {
-	return MessageSummary{Key: e.Key, Received: e.Received, From: e.From, To: e.To, Subject: e.Subject, Size: e.Size, Attachments: e.Attachments, Image: e.Image, Remote: e.Remote, TLS: e.TLS, AuthUser: e.AuthUser}
+	out := MessageSummary{Key: e.Key, Received: e.Received, From: e.From, To: e.To, Subject: e.Subject, Size: e.Size, Image: e.Image, Remote: e.Remote, TLS: e.TLS, AuthUser: e.AuthUser}
+	if e.Attachments >= 0 {
+		out.Attachments = &e.Attachments
+	}
+	return out
 }
 
 type messageList struct {

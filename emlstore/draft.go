@@ -162,7 +162,8 @@ func (d *draft) Commit(m *fakesmtp.Message) error {
 		os.Remove(d.f.Name())
 		return err
 	}
-	if err := s.dirf.Sync(); err != nil {
+	// Shared with the sessions committing at the same time (dirSyncer).
+	if err := s.dsync.Sync(); err != nil {
 		return err
 	}
 	s.setOpener(m, d.key, d.offset)

@@ -9,7 +9,8 @@
 // server answers 4xx and the device sends again. The directory is locked,
 // so that two processes never share it, and what a crash leaves behind
 // (temporary files) is removed when the store opens. Limits on count, age
-// and bytes evict the oldest messages first, each eviction reported.
+// and bytes evict the oldest messages first, each eviction reported, and
+// never the message just committed.
 //
 // Each .eml begins with the envelope, as a final delivery agent records it:
 // Return-Path (RFC 5321 section 4.4) for the sender, then one Delivered-To
@@ -44,7 +45,8 @@ import (
 )
 
 // Limits bound what the store keeps; each zero field is no bound. When a
-// new message takes the store past one, the oldest messages go first.
+// new message takes the store past one, the oldest messages go first; the
+// new one stays, even alone past a bound, until the next one comes.
 type Limits struct {
 	// Messages is the most messages kept.
 	Messages int
@@ -61,6 +63,7 @@ type Store struct {
 	limits Limits
 	lock   *os.File
 	dirf   *os.File // the directory, open for its fsyncs
+	dsync  *dirSyncer
 
 	// OnEvict, if set, is told of each message the limits let go, and why.
 	OnEvict func(e Entry, reason string)
@@ -150,7 +153,7 @@ func Open(dir, domain string, limits Limits) (*Store, error) {
 		lock.Close()
 		return nil, err
 	}
-	s := &Store{dir: dir, domain: domain, limits: limits, lock: lock, dirf: dirf, changed: make(chan struct{}), done: make(chan struct{}), meta: map[string]pos{}, sess: map[string]pos{}}
+	s := &Store{dir: dir, domain: domain, limits: limits, lock: lock, dirf: dirf, dsync: newDirSyncer(dirf.Sync), changed: make(chan struct{}), done: make(chan struct{}), meta: map[string]pos{}, sess: map[string]pos{}}
 	if err := s.load(); err != nil {
 		s.j.close()
 		dirf.Close()
@@ -269,7 +272,7 @@ func (s *Store) add(e *Entry, p pos) {
 	s.bytes += e.Size
 	s.notify()
 	s.mu.Unlock()
-	s.evict()
+	s.evictFor(e.Key)
 }
 
 // notify wakes whoever waits for a change. Called with s.mu held.
@@ -289,15 +292,27 @@ func (s *Store) Changed() <-chan struct{} {
 }
 
 // evict lets the oldest messages go until the store is within its limits.
-func (s *Store) evict() {
+func (s *Store) evict() { s.evictFor("") }
+
+// evictFor is evict for the message key has just committed, which it never
+// lets go: the server answers it 250 once Commit returns, and a 250 is
+// for a message kept. The others go first, oldest first; should the new
+// one alone be past a limit (an .eml is its message and its trace
+// fields, so one of -max-size is a little over a -keep-bytes as large),
+// it stays until the next message comes.
+func (s *Store) evictFor(key string) {
 	type gone struct {
 		e      *Entry
 		reason string
 	}
 	var evicted []gone
 	s.mu.Lock()
-	for len(s.entries) > 0 {
-		oldest := s.entries[0]
+	for {
+		i := slices.IndexFunc(s.entries, func(e *Entry) bool { return e.Key != key })
+		if i < 0 {
+			break
+		}
+		oldest := s.entries[i]
 		var reason string
 		switch l := s.limits; {
 		case l.Messages > 0 && len(s.entries) > l.Messages:
@@ -310,7 +325,7 @@ func (s *Store) evict() {
 		if reason == "" {
 			break
 		}
-		s.entries = s.entries[1:]
+		s.entries = slices.Delete(s.entries, i, i+1)
 		s.bytes -= oldest.Size
 		s.forget(oldest.Key)
 		evicted = append(evicted, gone{oldest, reason})

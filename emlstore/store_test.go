@@ -197,19 +197,51 @@ func TestLimitsEvictOldestFirst(t *testing.T) {
 	}
 	t.Run("age", func(t *testing.T) {
 		st := open(t, t.TempDir(), emlstore.Limits{Age: time.Hour})
-		old := &fakesmtp.Message{From: "a@b", To: []string{"c@d"}, Received: time.Now().Add(-2 * time.Hour)}
-		d, err := st.Create(old)
-		if err != nil {
-			t.Fatal(err)
+		commit := func(m *fakesmtp.Message) {
+			t.Helper()
+			d, err := st.Create(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(d, body)
+			if err := d.Commit(m); err != nil {
+				t.Fatal(err)
+			}
 		}
-		io.WriteString(d, body)
-		if err := d.Commit(old); err != nil {
-			t.Fatal(err)
-		}
-		if n := st.Count(); n != 0 {
-			t.Errorf("a message two hours old is kept for an hour: %d left", n)
+		// The one just committed stays (see TestJustCommittedKept); the
+		// next commit lets it go.
+		commit(&fakesmtp.Message{From: "a@b", To: []string{"old@d"}, Received: time.Now().Add(-2 * time.Hour)})
+		commit(&fakesmtp.Message{From: "a@b", To: []string{"new@d"}, Received: time.Now()})
+		if list, _ := st.List("", 0, 0); len(list) != 1 || list[0].To[0] != "new@d" {
+			t.Errorf("a message two hours old is kept for an hour: %+v left", list)
 		}
 	})
+}
+
+// TestJustCommittedKept: a message larger than the store's byte limit is
+// kept when it comes, since it is answered 250; the older ones go first,
+// and it goes when the next one comes.
+func TestJustCommittedKept(t *testing.T) {
+	st := open(t, t.TempDir(), emlstore.Limits{Bytes: 1000})
+	var evicted []string
+	st.OnEvict = func(e emlstore.Entry, reason string) { evicted = append(evicted, e.To[0]) }
+	addr := serve(t, st, nil)
+	big := body + strings.Repeat(strings.Repeat("x", 98)+"\r\n", 30)
+	for i, msg := range []string{body, big, big} {
+		if err := smtp.SendMail(addr, nil, "cam@example.com", []string{fmt.Sprintf("o%d@example.com", i)}, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		list, _ := st.List("", 0, 0)
+		if len(list) == 0 || list[0].To[0] != fmt.Sprintf("o%d@example.com", i) {
+			t.Fatalf("after message %d (%d bytes, answered 250), the store holds %+v", i, len(msg), list)
+		}
+		if _, err := os.Stat(st.Path(list[0].Key)); err != nil {
+			t.Errorf("message %d: %v", i, err)
+		}
+	}
+	if want := []string{"o0@example.com", "o1@example.com"}; !slices.Equal(evicted, want) {
+		t.Errorf("evicted %v, want %v", evicted, want)
+	}
 }
 
 // TestSearch: the list filters on envelope and subject, any case.

@@ -165,6 +165,9 @@ func (c *sessionConn) read(ph *phaseConn, p []byte) (int, error) {
 			case ownBareLF:
 				c.hangUp.Store(true)
 				c.reply(c.s.replies().BareLF)
+			case ownLongLine:
+				c.hangUp.Store(true)
+				c.reply(replyTooLongLine)
 			}
 			continue
 		case c.c < len(c.buf):
@@ -231,7 +234,7 @@ func (c *sessionConn) write(p []byte) (int, error) {
 	if err == nil {
 		n = len(p) // what go-smtp wrote, whatever words went out
 	}
-	if c.tr.replied(out, err == nil) && c.hangUp.Swap(false) {
+	if c.tr.replied(out, err == nil, len(c.buf)-c.c) && c.hangUp.Swap(false) {
 		c.cut()
 	}
 	return min(n, len(p)), err
@@ -250,6 +253,9 @@ var (
 	replyReadyTLS      = &smtp.SMTPError{Code: 220, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: "Ready to start TLS"}
 	replyAlreadyTLS    = &smtp.SMTPError{Code: 502, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Already running in TLS"}
 	replyHandshakeFail = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 0, 0}, Message: "Handshake error"}
+	// go-smtp's to a line longer than its limit (server.go), which the
+	// layer now enforces (maxLine).
+	replyTooLongLine = &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 4, 0}, Message: "Too long line, closing connection"}
 )
 
 // answerStartTLS answers a STARTTLS command in phase ph: a fault's reply if
@@ -284,6 +290,7 @@ func (c *sessionConn) answerStartTLS(ph *phaseConn) {
 		c.sess.TLSError = err.Error()
 		c.s.mu.Unlock()
 		c.s.emit(c.sess, Event{Kind: EventTLSFailed, Reason: err.Error()})
+		c.tr.answerAgain()
 		c.reply(replyHandshakeFail)
 		return
 	}
@@ -417,7 +424,9 @@ func (c *sessionConn) serve() {
 		srv.WriteTimeout = c.s.WriteTimeout
 		srv.MaxMessageBytes = c.s.MaxMessageBytes
 		srv.MaxRecipients = c.s.MaxRecipients
-		srv.MaxLineLength = maxLine
+		// The layer bounds command lines (maxLine); go-smtp's bound would
+		// apply to message data too (see maxLine).
+		srv.MaxLineLength = 0
 		// The server's own policy decides when AUTH is allowed, with the
 		// preset's words; go-smtp would refuse it before TLS in its own.
 		srv.AllowInsecureAuth = true

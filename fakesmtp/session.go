@@ -475,10 +475,17 @@ func (ss *session) Data(r io.Reader) error {
 		io.Copy(io.Discard, r)
 		return s.storeFailed(ss.sess, err)
 	}
-	size, err := io.Copy(draft, r)
+	dw := &draftWriter{w: draft}
+	size, err := io.Copy(dw, r)
 	s.slow()
 	var ne net.Error
 	switch {
+	case err != nil && dw.err != nil:
+		// Reading went well; writing the draft did not: the store's
+		// failure, not the client's.
+		draft.Discard()
+		io.Copy(io.Discard, r)
+		return s.storeFailed(ss.sess, err)
 	case errors.As(err, &ne) && ne.Timeout():
 		draft.Discard()
 		ss.conn.hangUp.Store(true)
@@ -486,15 +493,11 @@ func (ss *session) Data(r io.Reader) error {
 	case errors.Is(err, smtp.ErrDataTooLarge):
 		draft.Discard()
 		return s.replies().MessageTooBig
-	case err != nil && isNetError(err):
-		// The client is gone, or the network failed it.
+	case err != nil:
+		// The client is gone, or the network failed it; no reply of
+		// ours reaches it.
 		draft.Discard()
 		return err
-	case err != nil:
-		// Reading went well; writing the draft did not.
-		draft.Discard()
-		io.Copy(io.Discard, r)
-		return s.storeFailed(ss.sess, err)
 	}
 	if !s.AllowBareLF && ss.conn.tr.sawBareLF.Load() {
 		draft.Discard()
@@ -530,19 +533,27 @@ func (ss *session) Data(r io.Reader) error {
 	return nil
 }
 
+// draftWriter tells a failed write to the draft from a failed read of the
+// client's data, which io.Copy returns alike.
+type draftWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (d *draftWriter) Write(p []byte) (int, error) {
+	n, err := d.w.Write(p)
+	if err != nil {
+		d.err = err
+	}
+	return n, err
+}
+
 // storeFailed answers a message the store could not keep: the client keeps
 // it and tries again later.
 func (s *Server) storeFailed(sess *Session, err error) error {
 	s.note(sess, "message not stored: %v", err)
 	s.emit(sess, Event{Kind: EventStoreFailed, Reason: err.Error()})
 	return s.replies().StoreFailed
-}
-
-// isNetError reports whether err came from the connection rather than the
-// store.
-func isNetError(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed)
 }
 
 func (ss *session) Reset() { ss.from, ss.to = "", nil }

@@ -40,14 +40,28 @@ func (l Line) String() string {
 }
 
 // Redacted replaces credentials in a transcript: the initial response of an
-// AUTH command and every line the client sends while an AUTH exchange is in
-// progress.
+// AUTH command, every line the client sends while an AUTH exchange is in
+// progress, and every line that could be one of its answers (see
+// transcript.text).
 const Redacted = "[redacted]"
 
-// maxLine is the longest command line go-smtp takes (Server.MaxLineLength,
-// set from this): a longer one ends the session with "500 5.4.0 Too long
-// line", so the transcript neither waits for its end nor records it.
+// maxLine is the longest command line the layer takes (go-smtp's own
+// default): a longer one is answered as go-smtp answers it, "500 5.4.0 Too
+// long line, closing connection", and the session ends; the layer holds
+// back no more of it than this. go-smtp's own limit is off
+// (Server.MaxLineLength 0), because go-smtp applies it to message data
+// too: a line of 3,000 characters in DATA was refused there with the
+// backend's reply to a failed read and then again with this one, two
+// replies to one command. Message data is taken whatever its line lengths
+// (see maxTextLine).
 const maxLine = 2000
+
+// maxTextLine is RFC 5321's limit on a line of message data, CRLF
+// included (section 4.5.3.1.6). A message with a longer line is stored
+// and answered 250, as Postfix does (its line_length_limit only splits
+// what it stores), with a note in the transcript, so that a device that
+// a strict server would refuse is told from one that complies.
+const maxTextLine = 1000
 
 // transcript follows the client's byte stream the way go-smtp reads it and
 // the replies go-smtp writes, and turns both into lines. The connection
@@ -77,8 +91,14 @@ type transcript struct {
 	// sawBareLF: the message's data had a bare LF. Atomic: go-smtp reads
 	// BDAT data in a goroutine of its own, which asks.
 	sawBareLF atomic.Bool
-	lastCR    bool   // in a chunk: the last byte was a CR
-	lastCmd   string // the last command line, as recorded
+	lastCR    bool // in a chunk: the last byte was a CR
+	// pending are the recorded client lines go-smtp or the layer has yet
+	// to answer, oldest first: under pipelining a reply answers the
+	// oldest, not the line read last. The layer scans no further than
+	// the buffer it read, so this holds at most a buffer's lines.
+	pending []pendingLine
+	// answered is the line the latest final reply answered.
+	answered pendingLine
 	// chunkFirst: the next BDAT begins a message (after MAIL).
 	chunkFirst bool
 	state      clientState
@@ -87,10 +107,28 @@ type transcript struct {
 	chunkLeft  int64 // in a chunk: bytes still to come
 	chunkSize  int64
 
-	inAuth     bool // an AUTH command is waiting for its final reply
+	inAuth     bool // an AUTH command, or an answer of its exchange, waits for its final reply
 	authAnswer bool // the next client line answers a 334 challenge
+	// heldAuth counts the client bytes, not yet scanned, that had arrived
+	// when an AUTH exchange got its final reply: the client sent them
+	// while the AUTH waited, so they may be its answers whatever the
+	// reply was (a 503 to a client that pipelines AUTH LOGIN with its
+	// user name and password). Lines that begin in them are redacted.
+	heldAuth int
+	// lineLen and longest measure message data's lines (maxTextLine).
+	lineLen, longest int
+	// afterAuth: an AUTH exchange has ended and the client has sent no
+	// command since; a line that is none may be one of its answers, sent
+	// late, and is redacted (see text).
+	afterAuth bool
 
 	server []byte // partial reply line
+}
+
+// pendingLine is a client line waiting for its reply.
+type pendingLine struct {
+	text string // as recorded
+	auth bool   // an AUTH command or an answer in its exchange
 }
 
 // ownLine is a command line the connection layer answers itself, never
@@ -101,6 +139,7 @@ const (
 	ownStartTLS ownLine = iota + 1 // STARTTLS, on a port that offers it
 	ownBadHelo                     // EHLO or HELO with a name that is none
 	ownBareLF                      // a line that ends in a bare LF
+	ownLongLine                    // a command line longer than maxLine
 )
 
 type clientState uint8
@@ -109,7 +148,6 @@ const (
 	inCommands clientState = iota
 	inData                 // after 354, until the line with the lone dot
 	inChunk                // the bytes a BDAT command announced
-	inLongLine             // the rest of a line too long for go-smtp
 )
 
 // scan reads the client bytes b as go-smtp will: it records the lines it
@@ -123,18 +161,24 @@ const (
 //   - at STARTTLS when the layer answers it: the command is the next own
 //     bytes, which go-smtp must not get.
 func (t *transcript) scan(b []byte) (pass, own int) {
+	// heldAuth counts from the first byte not scanned yet, which is b's.
+	defer func() { t.heldAuth = max(0, t.heldAuth-pass-own) }()
 	for pass < len(b) {
 		switch t.state {
 		case inData:
 			n, end := t.scanData(b[pass:])
 			t.checkBareLF(b[pass : pass+n])
+			t.measureLines(b[pass : pass+n])
 			pass += n
 			t.dataBytes += n
 			if end {
 				t.state = inCommands
 				// Less the final ".\r\n": the size as the client sent it,
 				// dots doubled.
-				t.record(Command, fmt.Sprintf("[message data, %d bytes]", t.dataBytes-3))
+				t.recordCommand(fmt.Sprintf("[message data, %d bytes]", t.dataBytes-3), false)
+				if t.longest > maxTextLine {
+					t.record(Note, fmt.Sprintf("the message has a line of %d bytes: RFC 5321 allows %d with its CRLF (section 4.5.3.1.6); stored all the same, as Postfix does, but a strict server refuses it", t.longest, maxTextLine))
+				}
 			}
 		case inChunk:
 			k := int(min(t.chunkLeft, int64(len(b)-pass)))
@@ -143,37 +187,34 @@ func (t *transcript) scan(b []byte) (pass, own int) {
 			t.chunkLeft -= int64(k)
 			if t.chunkLeft == 0 {
 				t.state = inCommands
+				// Not a line of its own to answer: the reply that follows
+				// answers the BDAT command, already waiting.
 				t.record(Command, fmt.Sprintf("[chunk data, %d bytes]", t.chunkSize))
 			}
-		case inLongLine:
-			i := bytes.IndexByte(b[pass:], '\n')
-			if i < 0 {
-				return len(b), 0
-			}
-			pass += i + 1
-			t.state = inCommands
 		default:
 			i := bytes.IndexByte(b[pass:], '\n')
-			if i < 0 {
-				if len(b)-pass > maxLine {
-					t.state = inLongLine
-					continue
-				}
+			if i < 0 && len(b)-pass <= maxLine {
 				return pass, 0
 			}
-			if i >= maxLine {
-				pass += i + 1
-				continue
+			if i < 0 || i >= maxLine {
+				// Too long: the layer answers it and hangs up, as go-smtp
+				// would, without waiting for its end. Its text is not
+				// kept, so there is nothing in it to redact.
+				t.recordCommand(fmt.Sprintf("[a line longer than %d bytes]", maxLine), t.inAuth || t.authAnswer)
+				t.ownKind = ownLongLine
+				return pass, len(b) - pass
 			}
+			held := pass < t.heldAuth
 			line := strings.TrimRight(string(b[pass:pass+i]), "\r")
 			// A binary line (a TLS handshake on a plain port) is no
 			// command at all: go-smtp refuses it as such.
 			if !t.allowBareLF && (i == 0 || b[pass+i-1] != '\r') && !binary(line) {
-				t.record(Command, t.render(line))
+				text, auth := t.text(line, held)
+				t.recordCommand(text, auth)
 				t.ownKind = ownBareLF
 				return pass, i + 1
 			}
-			decides, mine := t.command(line)
+			decides, mine := t.command(line, held)
 			if mine != 0 {
 				t.ownKind = mine
 				return pass, i + 1
@@ -185,6 +226,21 @@ func (t *transcript) scan(b []byte) (pass, own int) {
 		}
 	}
 	return pass, 0
+}
+
+// measureLines follows the length of message data's lines, for the note
+// on lines longer than RFC 5321 allows.
+func (t *transcript) measureLines(b []byte) {
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			t.lineLen += len(b)
+			return
+		}
+		t.longest = max(t.longest, t.lineLen+i+1)
+		t.lineLen = 0
+		b = b[i+1:]
+	}
 }
 
 // checkBareLF notes an LF in message data that no CR comes right before.
@@ -270,11 +326,15 @@ func (t *transcript) scanData(b []byte) (int, bool) {
 }
 
 // command records a client line and says whether its reply decides what the
-// next bytes are, and whether the connection layer answers it.
-func (t *transcript) command(line string) (decides bool, mine ownLine) {
-	answer := t.authAnswer
-	t.record(Command, t.render(line))
-	if answer || t.inAuth {
+// next bytes are, and whether the connection layer answers it. held: the
+// line arrived while an AUTH waited for its final reply.
+func (t *transcript) command(line string, held bool) (decides bool, mine ownLine) {
+	answer := t.authAnswer || t.inAuth
+	text, auth := t.text(line, held)
+	t.recordCommand(text, auth)
+	if answer {
+		// go-smtp reads it as the answer to its 334, and its reply
+		// decides what comes next.
 		return true, 0
 	}
 	verb, arg := parseCmd(line)
@@ -307,27 +367,54 @@ func (t *transcript) command(line string) (decides bool, mine ownLine) {
 	return false, 0
 }
 
-// render is a client line as the transcript shows it, and follows AUTH.
-func (t *transcript) render(line string) string {
+// text is a client line as the transcript shows it, and whether it belongs
+// to an AUTH exchange; it follows AUTH. No line that may carry a
+// credential is shown (DESIGN section 4: no password or AUTH payload in
+// any transcript, log or page), and which lines may is a rule on what the
+// client sent, never on what the server answered:
+//   - an answer to a 334 challenge, and any line while an AUTH waits for
+//     its final reply;
+//   - a line that arrived while an AUTH waited (held), whatever the reply
+//     turned out to be: a client that pipelines AUTH LOGIN with its user
+//     name and password gets a 503 on a port without AUTH, and go-smtp
+//     then reads the two as commands (RFC 4954 wants AUTH last in a
+//     pipelined group, so what follows it in one is no command of a
+//     client that keeps the rules);
+//   - after an AUTH has ended, every line until the client sends a
+//     command again (isCommand): a password sent late, after the refusal,
+//     is no command, and a command is no password.
+//
+// The argument of an AUTH command itself is replaced, and the mechanism
+// kept.
+func (t *transcript) text(line string, held bool) (string, bool) {
+	if t.authAnswer || t.inAuth {
+		t.authAnswer = false
+		return Redacted, true
+	}
+	fields := strings.Fields(line)
+	// Fields, not go-smtp's parsing: whatever looks like AUTH is redacted,
+	// even a command go-smtp refuses.
+	isAuth := len(fields) > 0 && strings.EqualFold(fields[0], "AUTH")
+	if isAuth {
+		t.inAuth = true
+	}
+	if isCommand(line) {
+		t.afterAuth = false
+	}
+	if held || t.afterAuth {
+		return Redacted, isAuth
+	}
 	if binary(line) {
 		// Raw bytes would make the transcript and any record built on it
 		// unreadable; a TLS handshake on a plain port is the usual cause.
 		if strings.HasPrefix(line, "\x16\x03") {
-			return fmt.Sprintf("[%d bytes of a TLS handshake: the client speaks TLS to a plain port]", len(line))
+			return fmt.Sprintf("[%d bytes of a TLS handshake: the client speaks TLS to a plain port]", len(line)), false
 		}
-		return fmt.Sprintf("[%d bytes of binary data]", len(line))
+		return fmt.Sprintf("[%d bytes of binary data]", len(line)), false
 	}
-	if t.authAnswer {
-		t.authAnswer = false
-		return Redacted
+	if !isAuth {
+		return line, false
 	}
-	// Fields, not go-smtp's parsing: whatever looks like AUTH is redacted,
-	// even a command go-smtp refuses.
-	fields := strings.Fields(line)
-	if len(fields) == 0 || !strings.EqualFold(fields[0], "AUTH") {
-		return line
-	}
-	t.inAuth = true
 	text := "AUTH"
 	if len(fields) > 1 {
 		text += " " + fields[1]
@@ -335,7 +422,24 @@ func (t *transcript) render(line string) string {
 	if len(fields) > 2 {
 		text += " " + Redacted
 	}
-	return text
+	return text, true
+}
+
+// isCommand reports whether a line is a command in go-smtp's reading: a
+// verb it knows, with an argument where the verb takes one. No base64
+// answer is (it has no space), unless it is one of the bare verbs below
+// to the letter, which takes a secret of three bytes.
+func isCommand(line string) bool {
+	verb, arg := parseCmd(line)
+	switch verb {
+	case "STARTTLS":
+		return strings.EqualFold(line, "STARTTLS")
+	case "DATA", "NOOP", "RSET", "QUIT", "HELP", "TURN":
+		return true
+	case "HELO", "EHLO", "LHLO", "MAIL", "RCPT", "VRFY", "EXPN", "AUTH", "BDAT", "SEND", "SOML", "SAML":
+		return arg != ""
+	}
+	return false
 }
 
 // parseCmd is go-smtp's parseCmd (v0.25.1), for the verbs whose reading
@@ -368,8 +472,10 @@ func chunkSize(arg string) (int64, bool) {
 
 // replied takes bytes of replies as they are written, records the lines
 // that went out (sent is false when the write failed: the client never saw
-// them) and follows what they announce. It reports whether a reply ended.
-func (t *transcript) replied(p []byte, sent bool) (ended bool) {
+// them) and follows what they announce. unread is how many client bytes
+// the layer has read from the network and not scanned yet. It reports
+// whether a reply ended.
+func (t *transcript) replied(p []byte, sent bool, unread int) (ended bool) {
 	t.server = append(t.server, p...)
 	for {
 		i := bytes.IndexByte(t.server, '\n')
@@ -386,19 +492,39 @@ func (t *transcript) replied(p []byte, sent bool) (ended bool) {
 			continue
 		}
 		ended = true
+		// The reply answers the oldest line waiting; one that answers
+		// none (the greeting, a timeout's 421) is reported without a
+		// command.
+		var answers pendingLine
+		if len(t.pending) > 0 {
+			answers = t.pending[0]
+			t.pending = t.pending[1:]
+			t.answered = answers
+		}
 		if sent && t.onReply != nil {
-			t.onReply(code, line, t.lastCmd)
+			t.onReply(code, line, answers.text)
 		}
 		switch {
 		case code == 354:
 			t.state, t.dot, t.dataBytes, t.lastCR = inData, atLineStart, 0, false
+			t.lineLen, t.longest = 0, 0
 			t.sawBareLF.Store(false)
-		case t.inAuth && code == 334:
+		case answers.auth && code == 334:
 			t.authAnswer = true
-		case t.inAuth:
-			t.inAuth, t.authAnswer = false, false
+		case answers.auth:
+			// The exchange is over, whatever the reply: what the client
+			// sent meanwhile, and what it sends before its next
+			// command, may be its answers all the same (see text).
+			t.inAuth, t.authAnswer, t.afterAuth = false, false, true
+			t.heldAuth = unread
 		}
 	}
+}
+
+// answerAgain makes the next reply a second one to the line answered
+// last: a failed handshake's 550 after the 220 to STARTTLS.
+func (t *transcript) answerAgain() {
+	t.pending = append([]pendingLine{t.answered}, t.pending...)
 }
 
 // restart forgets the session's state, for the new session that STARTTLS
@@ -408,10 +534,13 @@ func (t *transcript) restart() {
 }
 
 func (t *transcript) record(kind LineKind, text string) {
-	if kind == Command {
-		t.lastCmd = text
-	}
 	t.add(Line{At: time.Now(), Kind: kind, Text: text})
+}
+
+// recordCommand records a client line that a reply will answer.
+func (t *transcript) recordCommand(text string, auth bool) {
+	t.pending = append(t.pending, pendingLine{text: text, auth: auth})
+	t.record(Command, text)
 }
 
 // replyCode returns a reply line's code and whether it is the last line of

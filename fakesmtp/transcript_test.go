@@ -10,9 +10,9 @@ import (
 func TestTranscriptSummarizesBinary(t *testing.T) {
 	var lines []Line
 	tr := &transcript{add: func(l Line) { lines = append(lines, l) }}
-	tr.command("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
-	tr.command("MAIL FROM:<a@example.com>\x00")
-	tr.command("EHLO cam\tera")
+	tr.command("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", false)
+	tr.command("MAIL FROM:<a@example.com>\x00", false)
+	tr.command("EHLO cam\tera", false)
 	want := []string{
 		"C: [11 bytes of a TLS handshake: the client speaks TLS to a plain port]",
 		"C: [26 bytes of binary data]",

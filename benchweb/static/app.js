@@ -31,7 +31,7 @@ async function loadMessages() {
   for (const m of list.messages) {
     const thumbCell = el("td");
     if (m.image) thumbCell.append(el("img", { class: "thumb", alt: "image", src: `/api/v1/messages/${m.key}/parts/${m.image}/thumbnail` }));
-    else if (m.attachments < 0) thumbCell.append(el("span", { class: "thumbslot", "data-key": m.key }));
+    else if (m.attachments === null) thumbCell.append(el("span", { class: "thumbslot", "data-key": m.key }));
     const row = el("tr", { "data-key": m.key, class: "message" + (selected && selected.id === m.key ? " selected" : ""), onclick: () => showMessage(m.key) },
       thumbCell, el("td", {}, time(m.received)), el("td", {}, m.from), el("td", {}, m.to.join(", ")), el("td", { class: "subject" }, m.subject || "(no subject)"), el("td", {}, size(m.size)));
     body.append(row);

@@ -62,14 +62,32 @@ func ingest(b *testing.B, addr string, clients, perClient int) time.Duration {
 	return time.Since(start)
 }
 
-// BenchmarkIngestRatio measures `alertsim serve` (capture, parse, .eml
-// fsync'd before each 250, a log line per event) against go-smtp's own
+// BenchmarkIngestRatio measures `alertsim serve` against go-smtp's own
 // server with a backend that reads each message and throws it away, side
-// by side in one run: 8 clients at once, 100 KB messages, the two servers
-// taking turns so that both meet the same machine. It reports each one's
+// by side in one run: 8 clients at once (go-smtp's client, in this
+// process), 100 KB messages, 25 a client a round, the two servers taking
+// turns so that both meet the same machine. It reports each one's
 // messages a second and serve's share of the reference's:
 //
 //	go test ./cmd/alertsim -run '^$' -bench IngestRatio -benchtime 20x
+//
+// What each side does for a message, up to its 250:
+//   - serve: the session through fakesmtp's connection layer (transcript,
+//     checks); the data written to a temporary file in -dir after its
+//     trace fields, flushed and fsync'd; a journal record appended to
+//     index.jsonl (envelope, subject; no fsync of its own); the file
+//     renamed to its .eml name and the directory fsync'd (one fsync shared
+//     by the commits that come together); the store's limits applied
+//     (-keep 2000: once 2,000 messages are there, each evicts the
+//     oldest); a log line to a pipe read and dropped. The MIME tree is
+//     not parsed: serve defers that to a message's first view
+//     (fakesmtp.Server.DeferParse), so this measures none of it. At a
+//     session's end its transcript joins the journal.
+//   - the reference: go-smtp's dot-stuffing reader copied to io.Discard;
+//     no disk, no parse, no log.
+//
+// The directory is ALERTSIM_INGEST_DIR's, or one under build/: the disk
+// decides serve's figure (a file created and two fsyncs a message).
 //
 // With ALERTSIM_MAILPIT naming a mailpit binary, Mailpit takes its turns
 // too, for the comparison a bench tester makes.

@@ -110,6 +110,12 @@ func serveUntil(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		bs.srv.Store = store
 		bs.srv.DeferParse = true // the store parses a message when it is first looked at
 		c.benchLimits(bs.srv, sc != nil)
+		// A preset's or a scenario's own limit, which -max-size does
+		// not override unless given.
+		if err := c.keepsLargest(bs.name, bs.srv.MaxMessageBytes); err != nil {
+			fmt.Fprintf(stderr, "alertsim serve: %v\n", err)
+			return 2
+		}
 	}
 
 	web := &benchweb.Handler{Store: store, CAPEM: id.CAPEM, Title: "alertsim bench: " + c.domain}
@@ -141,7 +147,7 @@ func serveUntil(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 	}
 	if sc != nil && c.dnsPort >= 0 {
-		stop, err := c.serveDNS(sc, stdout, logger)
+		stop, err := c.serveDNS(sc, stdout, logger, errc)
 		if err != nil {
 			return failf("%v", err)
 		}
@@ -297,9 +303,30 @@ func eventSink(bs *benchServer, logger *benchlog.Logger, store *emlstore.Store, 
 	}
 }
 
+// listenDNS listens on UDP and TCP on one port, as a DNS server does. For
+// port 0 it tries free UDP ports until one is free for TCP too.
+func listenDNS(host string, port int) (net.PacketConn, net.Listener, error) {
+	for tries := 0; ; tries++ {
+		pc, err := net.ListenPacket("udp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			return nil, nil, fmt.Errorf("dns port: %w", err)
+		}
+		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, l, nil
+		}
+		pc.Close()
+		if port != 0 || tries == 100 {
+			return nil, nil, fmt.Errorf("dns port (TCP): %w", err)
+		}
+	}
+}
+
 // serveDNS serves the scenario's first DNS server on real UDP and TCP
 // sockets, its mail servers' names answering with the listen address.
-func (c *serveFlags) serveDNS(sc *scenarios.Scenario, stdout io.Writer, logger *benchlog.Logger) (func(), error) {
+// Serving survives failed reads and accepts (each logged); should it end
+// all the same, errc says so and serve stops, as for the SMTP ports.
+func (c *serveFlags) serveDNS(sc *scenarios.Scenario, stdout io.Writer, logger *benchlog.Logger, errc chan<- error) (func(), error) {
 	addr, err := netip.ParseAddr(c.listen)
 	if err != nil || addr.IsUnspecified() {
 		addr = netip.MustParseAddr("127.0.0.1")
@@ -319,26 +346,39 @@ func (c *serveFlags) serveDNS(sc *scenarios.Scenario, stdout io.Writer, logger *
 	}
 	srv := &benchdns.Server{Service: services[0].Service, OnQuery: func(client net.Addr, replied int, err error) {
 		f := []benchlog.Field{{Key: "server", Value: "dns"}, {Key: "event", Value: "query"}, {Key: "remote", Value: client.String()}, {Key: "reply", Value: strconv.Itoa(replied) + " bytes"}}
-		if replied == 0 {
+		switch {
+		case replied == 0 && err == nil:
 			f[3].Value = "none (fault)"
+		case replied == 0:
+			f[3].Value = "none"
 		}
 		if err != nil {
 			f = append(f, benchlog.Field{Key: "reason", Value: err.Error()})
 		}
 		logger.Line(time.Now(), f...)
+	}, OnError: func(err error, retry time.Duration) {
+		reason := err.Error()
+		if retry > 0 {
+			reason += fmt.Sprintf("; trying again in %v", retry)
+		}
+		logger.Line(time.Now(), benchlog.Field{Key: "server", Value: "dns"}, benchlog.Field{Key: "event", Value: "accept-error"}, benchlog.Field{Key: "reason", Value: reason})
 	}}
-	hostport := net.JoinHostPort(c.listen, strconv.Itoa(c.dnsPort))
-	pc, err := net.ListenPacket("udp", hostport)
+	pc, l, err := listenDNS(c.listen, c.dnsPort)
 	if err != nil {
-		return nil, fmt.Errorf("dns port: %w", err)
+		return nil, err
 	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
-		return nil, fmt.Errorf("dns port (TCP): %w", err)
-	}
-	go srv.ServeUDP(pc)
-	go srv.ServeTCP(l)
+	// Each returns nil once stopped; anything else is an end serve must
+	// not miss.
+	go func() {
+		if err := srv.ServeUDP(pc); err != nil {
+			errc <- fmt.Errorf("dns (UDP): %w", err)
+		}
+	}()
+	go func() {
+		if err := srv.ServeTCP(l); err != nil {
+			errc <- fmt.Errorf("dns (TCP): %w", err)
+		}
+	}()
 	fmt.Fprintf(stdout, "%-11s listening on %s (UDP and TCP, names -> %s)\n", "dns", pc.LocalAddr(), addr)
 	return func() { srv.Close() }, nil
 }

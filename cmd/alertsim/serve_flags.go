@@ -114,7 +114,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, int) {
 	fs.BoolVar(&c.logJSON, "log-json", false, "log one JSON object a line instead of key=value text")
 	fs.StringVar(&c.scenario, "scenario", "", "play the servers and DNS of this scenario `file` instead")
 	fs.IntVar(&c.portOffset, "port-offset", 0, "with -scenario: add this to each server's ports (25 -> 2025 with 2000)")
-	fs.IntVar(&c.dnsPort, "dns", 5353, "with -scenario: UDP and TCP `port` of its DNS server (-1: none)")
+	fs.IntVar(&c.dnsPort, "dns", 5353, "with -scenario: UDP and TCP `port` of its DNS server (-1: none; 0: one free for both)")
 	fs.DurationVar(&c.greylist, "greylist", 0, "refuse each new client, sender and recipient with 450 for this `long`")
 	fs.DurationVar(&c.tarpit, "tarpit", 0, "hold back each reply this `long`")
 	fs.IntVar(&c.failFirst, "fail-first", 0, "answer the first `N` connections 421 and hang up")
@@ -158,7 +158,31 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, int) {
 	if c.scenario == "" && c.smtp < 0 && c.submission < 0 && c.submissions < 0 {
 		return bad("every port is disabled")
 	}
+	if c.scenario == "" && c.preset == "" || c.set["max-size"] {
+		if err := c.keepsLargest("", c.maxSize); err != nil {
+			return bad("%v", err)
+		}
+	}
 	return c, 0
+}
+
+// keepsLargest checks that -keep-bytes can keep the largest message a
+// server accepts: a 250 is for a message kept, and one past -keep-bytes
+// alone would be let go the moment it came, or the store would hold more
+// than it was told. server names the server whose limit it is, if not
+// -max-size's.
+func (c *serveFlags) keepsLargest(server string, maxSize int64) error {
+	if c.keepBytes <= 0 || maxSize > 0 && maxSize <= c.keepBytes {
+		return nil
+	}
+	limit := fmt.Sprintf("-max-size %d", maxSize)
+	if server != "" {
+		limit = fmt.Sprintf("%s's largest message, %d bytes", server, maxSize)
+	}
+	if maxSize <= 0 {
+		return fmt.Errorf("-keep-bytes %d with -max-size 0 (no limit): a message larger than -keep-bytes would be answered 250 and not kept; give -max-size no larger than -keep-bytes", c.keepBytes)
+	}
+	return fmt.Errorf("-keep-bytes %d is below %s: such a message would be answered 250 and not kept; give -keep-bytes of at least %d, or a smaller -max-size", c.keepBytes, limit, maxSize)
 }
 
 var tlsVersions = map[string]uint16{"1.0": tls.VersionTLS10, "1.1": tls.VersionTLS11, "1.2": tls.VersionTLS12, "1.3": tls.VersionTLS13}

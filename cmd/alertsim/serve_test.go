@@ -317,3 +317,38 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// TestKeepBytesBelowMaxSizeRefused: serve refuses to start with a
+// -keep-bytes that could not keep the largest message it accepts, which
+// would be answered 250 and let go at once; and with one as large, a
+// message of -max-size, a little larger on disk with its trace fields, is
+// kept.
+func TestKeepBytesBelowMaxSizeRefused(t *testing.T) {
+	for _, args := range [][]string{
+		{"-keep-bytes", "1000"},
+		{"-keep-bytes", "1000", "-max-size", "0"},
+		{"-keep-bytes", "20000000", "-preset", "gmail-like"},
+	} {
+		var stderr strings.Builder
+		// Cancelled: should serve start all the same, it stops at once.
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		code := serveUntil(ctx, append([]string{"-smtp", "0", "-submission", "-1", "-submissions", "-1", "-http", "", "-dir", t.TempDir()}, args...), io.Discard, &stderr)
+		if code != 2 || !strings.Contains(stderr.String(), "-keep-bytes") {
+			t.Errorf("serve %q: exit %d, %q; want 2 and why", args, code, stderr.String())
+		}
+	}
+	s := startServe(t, "-keep-bytes", "3000", "-max-size", "3000")
+	msg := "Subject: big\r\n\r\n" + strings.Repeat(strings.Repeat("x", 98)+"\r\n", 29)
+	if err := smtp.SendMail(s.ports["smtp"], nil, "camera@example.com", []string{"owner@example.com"}, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	var l apiList
+	getJSON(t, s.web+"/api/v1/messages", &l)
+	if l.Total != 1 {
+		t.Errorf("a message of %d bytes answered 250, and the store holds %+v", len(msg), l)
+	}
+	if files, _ := filepath.Glob(filepath.Join(s.dir, "*.eml")); len(files) != 1 {
+		t.Errorf("files %q", files)
+	}
+}

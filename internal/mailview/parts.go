@@ -8,11 +8,17 @@ import (
 	"strings"
 
 	"github.com/emersion/go-message"
+
+	"alertsim/fakesmtp"
 )
 
 // FindPart walks a message to the part at path ("" the message, "1.2"
 // the second child of the first) and returns it, its body decoded (the
-// transfer encoding undone). It reads r as far as the part.
+// transfer encoding undone). It reads r as far as the part, and goes no
+// deeper than the capture lists parts (fakesmtp.MaxMIMEDepth) and opens
+// no more of them (fakesmtp.MaxMIMEParts): each level is read through the
+// levels above, so a path thousands deep into a message nested as deep
+// would cost time quadratic in its size.
 func FindPart(r io.Reader, path string) (*message.Entity, error) {
 	e, err := message.Read(r)
 	if e == nil {
@@ -21,13 +27,21 @@ func FindPart(r io.Reader, path string) (*message.Entity, error) {
 	if path == "" || path == "0" {
 		return e, nil
 	}
-	for _, step := range strings.Split(path, ".") {
+	steps := strings.Split(path, ".")
+	if len(steps) > fakesmtp.MaxMIMEDepth {
+		return nil, ErrNoPart
+	}
+	opened := 0
+	for _, step := range steps {
 		n, err := strconv.Atoi(step)
 		mr := e.MultipartReader()
 		if err != nil || n < 1 || mr == nil {
 			return nil, ErrNoPart
 		}
 		for i := 1; ; i++ {
+			if opened++; opened >= fakesmtp.MaxMIMEParts {
+				return nil, ErrNoPart
+			}
 			child, err := mr.NextPart()
 			if err != nil {
 				return nil, ErrNoPart
