@@ -39,6 +39,9 @@ const (
 	InvCredentials = "credentials"
 	// InvDeterminism: the same seed gives the same record.
 	InvDeterminism = "determinism"
+	// InvSwitchOff: switched off at the end of the run, the device stops
+	// at once: no attempt of its failure log ends after it.
+	InvSwitchOff = "switch-off"
 	// InvCrash: no panic, no goroutine left behind when the device, the
 	// servers and the network are closed, memory bounded per case.
 	InvCrash  = "crash"
@@ -74,7 +77,21 @@ func Check(res *scenarios.Result) []Violation {
 	c.duplicates()
 	c.credentials()
 	c.evidence()
+	c.switchOff()
 	return c.out
+}
+
+// switchOff: nothing the device logs as failed ends after the end of
+// the run, when it was switched off (an attempt cut short then is
+// abandoned then).
+func (c *checker) switchOff() {
+	end := c.res.Scenario.Duration.D()
+	for _, f := range c.res.FailureLog {
+		if at := c.virtual(f.Time); at > end {
+			c.fail(InvSwitchOff, "attempt %d to %s failed (%s at %s) at %s, after the device was switched off at %s", f.Attempt, f.Server, f.Class, f.Stage, scenarios.Clock(at), scenarios.Clock(end))
+			return
+		}
+	}
 }
 
 type checker struct {

@@ -84,10 +84,15 @@ func (a *Agent) test() {
 	}
 	a.Task.Go(func(ctx context.Context) {
 		a.Logf("PING %s:%d", srv.Host, srv.Port)
-		a.Logf("PING: %s", a.client.Ping(ctx, srv))
-		if ctx.Err() == nil {
-			a.Task.Submit(job)
+		answer := a.client.Ping(ctx, srv)
+		if ctx.Err() != nil {
+			// Switched off mid-PING: the agent is gone, and says
+			// nothing more (the mail task, at that same instant, logs
+			// its own abandoned attempt).
+			return
 		}
+		a.Logf("PING: %s", answer)
+		a.Task.Submit(job)
 	})
 }
 
