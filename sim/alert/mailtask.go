@@ -141,17 +141,9 @@ func (t *MailTask) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case j := <-t.jobs:
-			if ctx.Err() != nil {
-				// A select picks at random among its ready cases: after
-				// Close, a queued job may win over ctx.Done. Trying it
-				// would give it an "abandoned" attempt on some runs and
-				// not on others; like the rest of the queue, it is
-				// unsent.
-				t.mu.Lock()
-				t.unsent = append(t.unsent, j.Kind)
-				t.mu.Unlock()
-				return
-			}
+			// After Close a queued job may win over ctx.Done (a select
+			// picks at random among its ready cases); send's wait before
+			// the mail starts hands it back as unsent.
 			t.send(ctx, j)
 		}
 	}
@@ -170,20 +162,20 @@ func (t *MailTask) send(ctx context.Context, j Job) {
 	// of those, the mail's own timers (a DNS try timing out, a retry) would
 	// come due on the very nanosecond another goroutine acts, and which ran
 	// first (whether a snapshot found the queue full) would be the
-	// runtime's choice.
+	// runtime's choice. The wait is also where a mail taken after Close
+	// (see run) is handed back untried: the closed context is ready, the
+	// timer is not, on every run.
 	wait := 2 * time.Nanosecond
 	if !j.Ready.IsZero() {
 		wait = max(wait, clock.Until(j.Ready))
 	}
-	{
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			t.mu.Lock()
-			t.unsent = append(t.unsent, j.Kind)
-			t.mu.Unlock()
-			return
-		}
+	select {
+	case <-time.After(wait):
+	case <-ctx.Done():
+		t.mu.Lock()
+		t.unsent = append(t.unsent, j.Kind)
+		t.mu.Unlock()
+		return
 	}
 	env, msg, err := j.Build(n, clock.Now())
 	if err != nil {
