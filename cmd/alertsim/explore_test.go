@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"alertsim/explore/results"
+	"alertsim/sim/device"
 )
 
 // runnerOnce builds the scenario runner once for this package's tests.
@@ -106,5 +107,25 @@ func TestExploreSaysHowWithoutARunner(t *testing.T) {
 	code, _, errs := runCmd("explore", "-runner", filepath.Join(t.TempDir(), "none"))
 	if code != 2 || !strings.Contains(errs, "make runner") || !strings.Contains(errs, "make explore") {
 		t.Errorf("exit %d: %s", code, errs)
+	}
+}
+
+// TestShippedRegistryHasNoVariant: the command, as shipped, knows no
+// firmware variant (the planted defects and the tests' own are registered
+// by test binaries only), and does not link the package that plants them.
+func TestShippedRegistryHasNoVariant(t *testing.T) {
+	for _, m := range device.Models() {
+		if vs := m.Variants(); len(vs) > 0 {
+			t.Errorf("%s has variants %+v in the shipped registry", m.Name, vs)
+		}
+	}
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if p == "alertsim/explore/planted" {
+			t.Errorf("alertsim links %s", p)
+		}
 	}
 }

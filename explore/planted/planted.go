@@ -2,9 +2,8 @@
 // known defect each, for explore to be shown to find and shrink them. It
 // registers them when imported; only test files import it (the explore
 // test of package scenarios), so the shipped registry, which the gate,
-// the schema and `alertsim list` read, never holds them
-// (TestShippedRegistryHasNoVariants in sim/device, and cmd/alertsim's
-// TestListShowsNoVariant).
+// the schema and `alertsim list` read, never holds them (cmd/alertsim's
+// TestShippedRegistryHasNoVariant).
 //
 // Each defect is planted around the shipped firmware 5.2.0, in what the
 // firmware is given (its dial function, its log), not in its code:
