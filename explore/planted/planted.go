@@ -10,10 +10,9 @@
 //
 //   - x-planted-queue drops a mail without a log entry when its mail
 //     queue is full: its log loses the mail task's "mail dropped" line.
-//   - x-planted-reuse retries over a closed connection: it keeps the
-//     connection of an attempt that failed (one closed without QUIT) for
-//     as long as its retries wait, and hands it back, closed, when the
-//     retry connects to that server again.
+//   - x-planted-reuse retries over a closed connection: when a retry
+//     connects to the server, it is handed the connection the attempt
+//     before opened, closed by then, instead of a new one.
 //   - x-planted-auth sends its credentials before STARTTLS under
 //     Encryption TLS, which requires TLS: it slips an AUTH PLAIN in ahead
 //     of the STARTTLS command and swallows the reply.
@@ -27,7 +26,6 @@ import (
 	"net"
 	"strings"
 	"sync"
-	"time"
 
 	"alertsim/sim/alert"
 	"alertsim/sim/device"
@@ -55,7 +53,7 @@ func init() {
 	device.RegisterVariant("ptz-4g", device.Variant{
 		Version: Reuse, Base: base, Summary: "a retry reuses the closed connection of the attempt before",
 		Start: func(s device.Settings, env device.Env, start func(device.Settings, device.Env) (device.Device, error)) (device.Device, error) {
-			env.Dial = reusing(env.Dial)
+			env.Dial, env.Log = reusing(env.Dial, env.Log)
 			return named(start(s, env))(Reuse)
 		},
 	})
@@ -80,62 +78,44 @@ func withoutDrops(log func(alert.Event)) func(alert.Event) {
 	}
 }
 
-// reusing is the reuse defect: a connection that ended without QUIT (an
-// attempt that failed) is kept for as long as the firmware's retries wait
-// (the last, 30 s), and the next connection to its address, the retry's,
-// is that one again, closed by then.
-func reusing(dial alert.DialFunc) alert.DialFunc {
-	type keptConn struct {
-		conn   net.Conn
-		closed time.Time
-	}
+// reusing is the reuse defect: on a retry (the mail task logs "attempt
+// 2: ..." as it begins one), the connection to the server is the one the
+// attempt before opened, closed by then, instead of a new one. It returns
+// the dial function and the log that tells it an attempt is a retry.
+func reusing(dial alert.DialFunc, log func(alert.Event)) (alert.DialFunc, func(alert.Event)) {
 	var mu sync.Mutex
-	kept := map[string]keptConn{}
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+	last := map[string]net.Conn{}
+	retry := false
+	watch := func(e alert.Event) {
+		if strings.HasPrefix(e.Text, "attempt ") {
+			mu.Lock()
+			retry = !strings.HasPrefix(e.Text, "attempt 1:") && !strings.HasPrefix(e.Text, "attempt 1,")
+			mu.Unlock()
+		}
+		if log != nil {
+			log(e)
+		}
+	}
+	reuse := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if network != "tcp" {
 			return dial(ctx, network, addr)
 		}
 		mu.Lock()
-		k, ok := kept[addr]
-		delete(kept, addr)
+		c, again := last[addr], retry
+		retry = false
 		mu.Unlock()
-		if ok && time.Since(k.closed) <= 31*time.Second {
-			return k.conn, nil
+		if again && c != nil {
+			return c, nil
 		}
 		c, err := dial(ctx, network, addr)
-		if err != nil {
-			return nil, err
+		if err == nil {
+			mu.Lock()
+			last[addr] = c
+			mu.Unlock()
 		}
-		kc := &keeper{Conn: c}
-		kc.onClose = func() {
-			if !kc.quit {
-				mu.Lock()
-				kept[addr] = keptConn{kc, time.Now()}
-				mu.Unlock()
-			}
-		}
-		return kc, nil
+		return c, err
 	}
-}
-
-// keeper is a connection that knows whether its session said QUIT.
-type keeper struct {
-	net.Conn
-	quit    bool
-	once    sync.Once
-	onClose func()
-}
-
-func (k *keeper) Write(p []byte) (int, error) {
-	if bytes.HasPrefix(p, []byte("QUIT\r\n")) {
-		k.quit = true
-	}
-	return k.Conn.Write(p)
-}
-
-func (k *keeper) Close() error {
-	k.once.Do(k.onClose)
-	return k.Conn.Close()
+	return reuse, watch
 }
 
 // authFirst is the credentials defect: every connection sends AUTH PLAIN

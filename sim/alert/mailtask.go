@@ -20,6 +20,12 @@ type Job struct {
 	// frame is taken.
 	Ready  time.Time
 	Policy Policy
+	// Prepare, if set, runs on the mail task's goroutine once the mail's
+	// turn has come, before it is built: what the device does first (the
+	// agent's PING of the server before a test message). Run there, it
+	// never races the device's other mails. It reports false when the
+	// device was switched off meanwhile: the mail is then held, not sent.
+	Prepare func(ctx context.Context) bool
 	// Done, if set, is called from the mail task once the job is over,
 	// delivered or not: a router clears its log when the mail went out.
 	Done func(*Delivery)
@@ -172,6 +178,12 @@ func (t *MailTask) send(ctx context.Context, j Job) {
 	select {
 	case <-time.After(wait):
 	case <-ctx.Done():
+		t.mu.Lock()
+		t.unsent = append(t.unsent, j.Kind)
+		t.mu.Unlock()
+		return
+	}
+	if j.Prepare != nil && (!j.Prepare(ctx) || ctx.Err() != nil) {
 		t.mu.Lock()
 		t.unsent = append(t.unsent, j.Kind)
 		t.mu.Unlock()

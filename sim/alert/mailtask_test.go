@@ -158,3 +158,38 @@ func TestMailTaskTriesNothingAfterClose(t *testing.T) {
 		})
 	}
 }
+
+// TestMailTaskPreparesOnItsOwnGoroutine: a job's Prepare runs when its
+// turn comes, after the mail before it is over, never beside it; one that
+// reports the device switched off leaves its mail held, untried.
+func TestMailTaskPreparesOnItsOwnGoroutine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var order []string
+		client := &alert.Client{Dial: refuse, Resolver: alert.Hosts{"mail.example.com": {netip.MustParseAddr("203.0.113.10")}},
+			Log: func(e alert.Event) { order = append(order, e.Text) }}
+		task := alert.NewMailTask(client, 4)
+		job := func(kind string, prepare func(ctx context.Context) bool) alert.Job {
+			return alert.Job{Kind: kind, Prepare: prepare,
+				Policy: alert.Policy{Servers: []alert.Server{{Host: "mail.example.com", Port: 25}}, Retries: []time.Duration{10 * time.Second}},
+				Build: func(int, time.Time) (alert.Envelope, []byte, error) {
+					return alert.Envelope{From: "a@example.com", To: []string{"b@example.com"}}, []byte("Subject: x\r\n\r\nx\r\n"), nil
+				}}
+		}
+		task.Submit(job("first", nil))
+		task.Submit(job("second", func(context.Context) bool { order = append(order, "prepare second"); return true }))
+		task.Submit(job("third", func(ctx context.Context) bool { <-ctx.Done(); return false }))
+		time.Sleep(time.Minute)
+		task.Close()
+		// The first mail's two attempts, 10 s apart, come before the
+		// second's Prepare.
+		if i := slices.Index(order, "prepare second"); i < 0 || !slices.Contains(order[:i], "giving up after 2 attempts") {
+			t.Errorf("the second job prepared before the first was over:\n%s", strings.Join(order, "\n"))
+		}
+		if got := task.Unsent(); !slices.Equal(got, []string{"third"}) {
+			t.Errorf("Unsent = %v, want [third], held in its Prepare", got)
+		}
+		if n := len(task.Outcomes()); n != 2 {
+			t.Errorf("%d outcomes, want the first two mails'", n)
+		}
+	})
+}
