@@ -5,19 +5,23 @@ GO      ?= go
 BUILD   := build
 RUNNER  := $(BUILD)/scenarios.test
 
-.PHONY: all test tools demo replay report golden gate fuzz ingest vet runner clean fidelity fidelity-tools
+.PHONY: all test tools demo replay report golden gate explore lint-ci fuzz ingest vet runner clean fidelity fidelity-tools
 
 all: test
 
-## test: vet, format check, every test with the race detector; the release
-## gate (library and matrix) twice in one process on one CPU, in a shuffled
-## order each time; then the
-## full-size loopback load test; then the example module that uses fakesmtp,
-## netem and golden from outside (examples/consumer); JUnit XML in build/
-test: tools vet
+## test: vet, format check, the CI workflow checked by actionlint, every
+## test with the race detector; the release gate (library and matrix) twice
+## in one process on one CPU, in a shuffled order each time; explore's
+## planted defects found and shrunk, and a smoke of 400 explored worlds;
+## then the full-size loopback load test; then the example module that uses
+## fakesmtp, netem and golden from outside (examples/consumer); JUnit XML in
+## build/
+test: tools vet lint-ci
 	@mkdir -p $(BUILD)
 	$(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/junit.xml -- -race ./...
 	GOMAXPROCS=1 $(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/junit-determinism.xml -- -count=2 -shuffle=on -run '^TestGate$$' ./scenarios -gate
+	$(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/junit-planted.xml -- -count=1 -run '^(TestPlantedDefectsAreFound|TestShippedFirmwareHasNoDefectOfTheseKinds)$$' ./explore -planted
+	@$(MAKE) --no-print-directory explore N=400 SEED=1 SHARD=1/1
 	$(GO) tool gotestsum --format pkgname --junitfile $(BUILD)/junit-load.xml -- -count=1 -run '^(TestLoopbackLoad|TestServeMemoryBounded)$$' ./fakesmtp ./cmd/alertsim
 	cd examples/consumer && $(GO) test -race -count=1 ./...
 
@@ -118,6 +122,23 @@ gate: tools
 	cat $(BUILD)/gate-summary-$(subst /,-of-,$(SHARD)).txt 2>/dev/null; \
 	echo "index: $(GATE_INDEX)"; \
 	exit $$status
+
+## explore: generate N worlds from SEED (a model and firmware, settings the
+## UI takes, a network and its faults, DNS and server faults, triggers),
+## play each twice in virtual time and check the invariants every firmware
+## must keep; a failing world is shrunk to a small scenario file in
+## build/explore/ that make replay plays. JUnit and a summary in build/.
+## make explore [N=1000] [SEED=1] [MODEL=ptz-4g] [FIRMWARE=5.2.0] [SHARD=k/n] [JOBS=2]
+## make explore CHECK=path/to/case.yaml   (play a file twice and judge it)
+N    ?= 1000
+SEED ?= 1
+explore: runner
+	@$(GO) run ./cmd/alertsim explore -runner $(RUNNER) -n $(N) -seed $(SEED) -shard $(SHARD) $(if $(MODEL),-model $(MODEL)) $(if $(FIRMWARE),-firmware $(FIRMWARE)) $(if $(JOBS),-jobs $(JOBS)) $(if $(CHECK),-check "$(abspath $(CHECK))")
+
+# The CI workflow (.github/workflows), checked by actionlint, a Go tool
+# pinned in go.mod.
+lint-ci:
+	$(GO) tool actionlint
 
 ## fuzz: fuzz the scenario loader for a minute, an SMTP session for 30
 ## seconds, and serve's session over real sockets for 30 seconds

@@ -38,7 +38,7 @@ type attachmentView struct {
 func messageViewOf(res *scenarios.Result, m *fakesmtp.Message, images *imagePool, laneOf map[string]int) messageView {
 	v := mailview.Of(m)
 	server := ""
-	for _, s := range res.Sessions() {
+	for _, s := range res.Sessions {
 		if s.ID == m.Session && s.Remote == m.Remote {
 			server = s.Source
 		}

@@ -172,7 +172,7 @@ func build(res *scenarios.Result, opts Options) *page {
 	}
 
 	p.Captured = res.Packets() != nil
-	for i, cn := range connections(res.Packets(), res.Start, res.Sessions()) {
+	for i, cn := range connections(res.Packets(), res.Start, res.Sessions) {
 		var chart strings.Builder
 		cn.renderChart(&chart, i+1)
 		v := connView{ID: i + 1, Title: fmt.Sprintf("%s > %s", cn.client, cn.server), Session: cn.session, Lane: -1,
@@ -182,7 +182,7 @@ func build(res *scenarios.Result, opts Options) *page {
 		}
 		p.Conns = append(p.Conns, v)
 	}
-	for _, s := range res.Sessions() {
+	for _, s := range res.Sessions {
 		p.Sessions = append(p.Sessions, sessionViewOf(res, s, laneOf))
 	}
 

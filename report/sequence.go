@@ -111,7 +111,7 @@ func buildDiagram(res *scenarios.Result) *diagram {
 		return len(d.lanes) - 1
 	}
 	sessions := map[string]scenarios.ServerSession{}
-	for _, s := range res.Sessions() {
+	for _, s := range res.Sessions {
 		sessions[s.Source] = s
 	}
 

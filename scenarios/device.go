@@ -47,6 +47,10 @@ type Device struct {
 	// from the start (a clock that drifted). Without it the device's clock
 	// shows the start.
 	Clock *DeviceClock `yaml:"clock"`
+	// Scene is what a camera's frames show: frames of one scene share
+	// their encoding, so many runs of one scene are cheap (explore's
+	// worlds). Without it the scene comes from the seed.
+	Scene *uint64 `yaml:"scene"`
 	// Settings are the model's settings as its web UI names them.
 	Settings ast.Node `yaml:"settings"`
 
@@ -57,6 +61,8 @@ type Device struct {
 	// expects one (expect.settings_refused): the device is then never
 	// set up.
 	refused *ui.FieldError
+	// variant is the firmware variant Firmware names, when it names one.
+	variant *device.Variant
 }
 
 // UnmarshalYAML implements goccy/go-yaml's NodeUnmarshaler.
@@ -72,6 +78,15 @@ func (d *Device) ModelSettings() device.Settings { return d.settings }
 // Refused returns the settings page's refusal of the settings, when the
 // scenario expects one and the page gives it.
 func (d *Device) Refused() *ui.FieldError { return d.refused }
+
+// start powers the device on with its settings: through its firmware
+// variant when it names one.
+func (d *Device) start(env device.Env) (device.Device, error) {
+	if d.variant != nil {
+		return d.variant.Start(d.settings, env, d.Model.Start)
+	}
+	return d.Model.Start(d.settings, env)
+}
 
 // Model is a registered device model (sim/device), named by its name.
 type Model struct{ *device.Model }
@@ -121,7 +136,13 @@ func (d *Device) check(l *loader, refusable bool) error {
 		return l.at(d.key("ipv6"), fmt.Sprintf("%s is not a unicast IPv6 address", d.IPv6), "2001:db8::10")
 	}
 
-	if d.Firmware != "" && !slices.Contains(m.Firmwares, string(d.Firmware)) {
+	// A variant (a test binary's, see device.Variant) is its base
+	// firmware's settings page and kernel.
+	firmware := string(d.Firmware)
+	if v, ok := m.Variant(firmware); ok {
+		d.variant, firmware = &v, v.Base
+	}
+	if d.Firmware != "" && d.variant == nil && !slices.Contains(m.Firmwares, firmware) {
 		hint := "this model has one firmware: leave firmware out"
 		if len(m.Firmwares) > 0 {
 			hint = "firmware versions: " + strings.Join(m.Firmwares, ", ")
@@ -130,17 +151,18 @@ func (d *Device) check(l *loader, refusable bool) error {
 	}
 	if d.Firmware == "" {
 		d.Firmware = Version(m.DefaultFirmware())
+		firmware = string(d.Firmware)
 	}
 	if d.Kernel.name == "" {
 		name := ""
 		if m.Kernel != nil {
-			name = m.Kernel(string(d.Firmware))
+			name = m.Kernel(firmware)
 		}
 		if err := d.Kernel.set(name); err != nil {
 			return l.at(d.key("model"), err.Error(), "")
 		}
 	}
-	s := m.Settings(string(d.Firmware))
+	s := m.Settings(firmware)
 	if d.Settings != nil {
 		if err := l.yamlCall(d.Settings, func() error { return yaml.NodeToValue(d.Settings, s, yaml.Strict()) }); err != nil {
 			return err

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"cmp"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -58,6 +59,33 @@ type captured struct {
 	Size int
 	// Start is the start of the run, to express the reception time.
 	Start time.Time
+	// CopyOf is the ID of an earlier message with the same Message-ID,
+	// 0 for the first: SMTP's known duplicate, a server that took the
+	// message and whose 250 never reached the device, which sent it again.
+	CopyOf int
+}
+
+// messageIDField is a message's Message-ID field, as sim/alert writes it.
+var messageIDField = regexp.MustCompile(`(?im)^Message-Id:[ \t]*(<[^>\r\n]*>)`)
+
+// markCopies marks each message whose Message-ID an earlier one has.
+func markCopies(ms []captured) {
+	first := map[string]int{}
+	for i := range ms {
+		m := ms[i].Message
+		if len(m.Parts) == 0 {
+			continue
+		}
+		id := messageIDField.FindStringSubmatch(m.Parts[0].Header)
+		if id == nil {
+			continue
+		}
+		if n, ok := first[id[1]]; ok {
+			ms[i].CopyOf = n
+		} else {
+			first[id[1]] = m.ID
+		}
+	}
 }
 
 // Render writes the record as text.
@@ -123,6 +151,9 @@ func renderMessage(b *strings.Builder, c captured) {
 	m := c.Message
 	fmt.Fprintf(b, "\nmessage %d: %d bytes, received %s by %s (session %d)\n",
 		m.ID, c.Size, Clock(m.Received.Sub(c.Start)), c.Server, m.Session)
+	if c.CopyOf != 0 {
+		fmt.Fprintf(b, "  message %d is a copy of message %d (the same Message-ID): the device sent the mail again\n", m.ID, c.CopyOf)
+	}
 	to := make([]string, len(m.To))
 	for i, t := range m.To {
 		to[i] = "<" + t + ">"

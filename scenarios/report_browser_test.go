@@ -148,8 +148,8 @@ func checkStructure(t *testing.T, res *scenarios.Result, got pageStructure) {
 	if !slices.Equal(lanes, want) {
 		t.Errorf("lanes %q, want %q", lanes, want)
 	}
-	if len(res.Sessions()) == 0 || !slices.ContainsFunc(got.Lanes, func(l struct{ Source, Kind string }) bool { return l.Kind == "session" }) {
-		t.Errorf("no session lane; the run has %d sessions", len(res.Sessions()))
+	if len(res.Sessions) == 0 || !slices.ContainsFunc(got.Lanes, func(l struct{ Source, Kind string }) bool { return l.Kind == "session" }) {
+		t.Errorf("no session lane; the run has %d sessions", len(res.Sessions))
 	}
 
 	// Events: every line of the record but the network's, and every

@@ -69,13 +69,23 @@ type Result struct {
 	// Checks are the scenario's expectations, judged (the golden record is
 	// compared separately).
 	Checks []Check
+	// Sessions are the servers' sessions, server by server in the order
+	// of the file, each server's in the order they connected.
+	Sessions []ServerSession
+	// Log is every line the device wrote to its log, in order.
+	Log []LogLine
+	// Fired are the triggers as the run fired them, in order.
+	Fired []Fired
+	// Unsent are the kinds of the mails the device had taken but never
+	// tried when it was switched off at the end of the run (see
+	// alert.MailTask.Unsent).
+	Unsent []string
 
 	recording *recording // with Options.Capture
 
 	// What views other than the record read (view.go): the record as
-	// values, and every server session.
-	record   *runRecord
-	sessions []ServerSession
+	// values.
+	record *runRecord
 }
 
 // Failed returns the checks the run did not meet.
@@ -125,6 +135,20 @@ type Received struct {
 	Message *fakesmtp.Message
 	// Size is the message's size as received.
 	Size int
+}
+
+// LogLine is a line of the device's log, at a time since the start.
+type LogLine struct {
+	At   time.Duration
+	Text string
+}
+
+// Fired is a trigger as the run fired it: when, since the start, the
+// event, and how long it lasted.
+type Fired struct {
+	At    time.Duration
+	Event string
+	For   time.Duration
 }
 
 // GoldenPath returns where the golden record of the scenario at path is
@@ -226,9 +250,10 @@ func play(t *testing.T, sc *Scenario, root uint64, opts Options) *Result {
 	if fe := sc.Device.refused; fe != nil {
 		tl.add(time.Now(), rankDevice, hostname, fmt.Sprintf("settings page: %s: %s (the settings are not saved)", fe.Field, fe.Message))
 	} else {
-		dev, err = sc.Device.Model.Start(sc.Device.settings, device.Env{
+		dev, err = sc.Device.start(device.Env{
 			Hostname: hostname,
 			Seed:     seed.Derive(root, "device"),
+			Scene:    sc.Device.Scene,
 			Dial:     devHost.Dial,
 			Resolver: resolver,
 			RootCAs:  ca.Pool,
@@ -240,12 +265,23 @@ func play(t *testing.T, sc *Scenario, root uint64, opts Options) *Result {
 		}
 	}
 
+	// Whatever the device's own timers wake it for at an instant (a
+	// retry due, a DNS try timing out, a burst's last frame taken) runs
+	// before a trigger or the end of the run at that same instant:
+	// synctest.Wait returns once every other goroutine of the bubble is
+	// blocked, without moving the clock. Without it the runtime would
+	// pick the order, and the same seed could give two records (a mail
+	// taken or dropped, its log lines before or after the trigger's).
+	var fired []Fired
 	for _, tr := range firings(sc) {
 		time.Sleep(tr.at.D() - time.Since(start))
+		synctest.Wait()
 		tl.add(time.Now(), rankScenario, "scenario", "trigger: "+tr.Event)
+		fired = append(fired, Fired{At: time.Since(start), Event: tr.Event, For: tr.For.D()})
 		dev.Trigger(tr.Event, tr.For.D())
 	}
 	time.Sleep(sc.Duration.D() - time.Since(start))
+	synctest.Wait()
 
 	dev.Close()
 	for _, s := range servers {
@@ -253,12 +289,14 @@ func play(t *testing.T, sc *Scenario, root uint64, opts Options) *Result {
 	}
 	network.Close()
 
-	res := &Result{Scenario: sc, Seed: root, Trace: network.Trace(), Start: start, Clock: clock, recording: rec}
+	res := &Result{Scenario: sc, Seed: root, Trace: network.Trace(), Start: start, Clock: clock, Fired: fired, recording: rec}
+	if u, ok := dev.(interface{ Unsent() []string }); ok {
+		res.Unsent = u.Unsent()
+	}
 	res.Record = buildRecord(sc, res, link, tl, dev, servers, opts.Full).Render()
 	for _, j := range sc.Expect.judges {
 		res.Checks = append(res.Checks, j(res))
 	}
-	res.sessions = sessionsOf(servers)
 	return res
 }
 
@@ -401,14 +439,26 @@ func buildRecord(sc *Scenario, res *Result, link netem.Link, tl *timeline, dev d
 		res.Evidence = &ev
 		rec.Outcome = append(rec.Outcome, describeEvidence(ev))
 	}
+	if n := len(res.Unsent); n > 0 {
+		// Held when the device was switched off: neither delivered nor
+		// failed, and a record that left them out would lose them
+		// without a word.
+		rec.Outcome = append(rec.Outcome, fmt.Sprintf("switched off holding %d mail%s never tried: %s", n, device.Plural(n), strings.Join(res.Unsent, ", ")))
+	}
 
 	rec.Timeline = tl.entries
+	for _, e := range tl.entries {
+		if e.Rank == rankDevice {
+			res.Log = append(res.Log, LogLine{At: e.At, Text: e.Text})
+		}
+	}
 	for _, l := range netLines(res.Trace, res.Start, full) {
 		rec.Timeline = append(rec.Timeline, entry{At: l.at.Sub(res.Start), Rank: rankNetwork, Source: "net", Seq: l.seq, Text: l.host + ": " + l.text})
 	}
 	for _, s := range servers {
 		for _, sess := range s.srv.Sessions() {
 			source := fmt.Sprintf("%s #%d", s.spec.Host, sess.ID)
+			res.Sessions = append(res.Sessions, ServerSession{Server: string(s.spec.Host), Source: source, Session: sess})
 			for i, l := range sess.Transcript {
 				rec.Timeline = append(rec.Timeline, entry{At: l.At.Sub(res.Start), Rank: rankServer, Source: source, Seq: i, Text: l.String()})
 			}
@@ -422,6 +472,7 @@ func buildRecord(sc *Scenario, res *Result, link netem.Link, tl *timeline, dev d
 		return a.Message.Received.Compare(b.Message.Received)
 	})
 	res.record = rec
+	markCopies(rec.Messages)
 	res.Accepted = len(rec.Messages)
 	for _, c := range rec.Messages {
 		res.Captured = append(res.Captured, c.Message)

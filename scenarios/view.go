@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"time"
 
@@ -82,22 +81,6 @@ type ServerSession struct {
 	// Source is the session's name in the timeline: "smtp.gmail.com #2".
 	Source string
 	fakesmtp.Session
-}
-
-// Sessions returns every session of every server, by server in the
-// scenario's order, then by session ID.
-func (r *Result) Sessions() []ServerSession { return r.sessions }
-
-// sessionsOf collects the servers' sessions once they have closed.
-func sessionsOf(servers []*runningServer) []ServerSession {
-	var out []ServerSession
-	for _, s := range servers {
-		for _, sess := range s.srv.Sessions() {
-			// The timeline names a session the same way (buildRecord).
-			out = append(out, ServerSession{Server: string(s.spec.Host), Source: fmt.Sprintf("%s #%d", s.spec.Host, sess.ID), Session: sess})
-		}
-	}
-	return out
 }
 
 // Packets returns every packet the network carried, as netem's tap saw

@@ -43,7 +43,7 @@ func TestViewOfARun(t *testing.T) {
 		}
 	}
 	var sessions []string
-	for _, s := range res.Sessions() {
+	for _, s := range res.Sessions {
 		sessions = append(sessions, s.Source)
 		if len(s.Transcript) == 0 {
 			t.Errorf("session %s has no transcript", s.Source)

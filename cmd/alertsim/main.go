@@ -8,6 +8,8 @@
 //	alertsim profiles            list the network profiles and where their figures come from
 //	alertsim serve [flags]       a fake SMTP server on real sockets, for a device on the bench
 //	alertsim send SETTINGS.yaml  one alert through a real server, with the device's pipeline
+//	alertsim explore [flags]     generate worlds from a seed, check the invariants, shrink what fails
+//	alertsim merge FILE...       merge a CI matrix's JUnit files and explore results into one of each
 //
 // Playing scenarios needs virtual time, which only exists inside a test
 // binary: use `make demo` and `make replay SCENARIO=file`.
@@ -30,6 +32,8 @@ var commands = []command{
 	{"profiles", "", "list the network profiles and where their figures come from", profiles},
 	{"serve", "[flags]", "a fake SMTP server on real sockets, for a device on the bench", serve},
 	{"send", "SETTINGS", "one alert through a real server, with the device's pipeline", send},
+	{"explore", "[flags]", "generate worlds from a seed, check the invariants, shrink what fails (make explore)", exploreCmd},
+	{"merge", "FILE...", "merge a CI matrix's JUnit files and explore results into one of each", merge},
 }
 
 func main() {
@@ -87,7 +91,7 @@ func isHelp(arg string) bool {
 // 2: help asked for is no error), its line of the usage for the others.
 func commandHelp(c command, stdout, stderr io.Writer) int {
 	switch c.name {
-	case "serve", "send":
+	case "serve", "send", "explore", "merge":
 		c.run([]string{"-h"}, stdout, stderr)
 	default:
 		fmt.Fprintf(stdout, "usage: alertsim %s %s\n\n%s.\n", c.name, c.args, c.summary)

@@ -14,6 +14,13 @@
 //     Rand(seed, "<host> uplink loss"), the same for "downlink"; a link
 //     changed with Host.SetLink draws its loss from Rand(seed, "<host>
 //     uplink loss <n>"), n counting the network's link changes.
+//   - explore derives everything of case i of a run from the run's seed
+//     root. Its k-th draw (k = 0 unless the settings page refused the
+//     worlds before) is numbered d = 1000i+k: the case's own seed is
+//     Derive(root, "explore case d") mod 10^9 (the scenario's seed, in its
+//     file), its model and firmware come from Rand(root, "explore model
+//     d"), its world from Rand(caseSeed, "explore world") and where its
+//     faults are aimed from Rand(caseSeed, "explore aim").
 //   - The device's seed is used as it is, not derived by name: by
 //     alert.MessageID (a SHA-256 of seed, host name and mail number), by
 //     sim/imaging for frames (a PCG seeded with (seed, 0x5ce7e) draws the

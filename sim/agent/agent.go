@@ -78,17 +78,22 @@ func (a *Agent) test() {
 			}
 		},
 	}
-	if !s.PingServer {
-		a.Task.Submit(job)
-		return
-	}
-	a.Task.Go(func(ctx context.Context) {
-		a.Logf("PING %s:%d", srv.Host, srv.Port)
-		a.Logf("PING: %s", a.client.Ping(ctx, srv))
-		if ctx.Err() == nil {
-			a.Task.Submit(job)
+	if s.PingServer {
+		// The PING comes first, on the mail task, when the test's turn
+		// comes: one thing at a time, as the agent's dialog does.
+		job.Prepare = func(ctx context.Context) bool {
+			a.Logf("PING %s:%d", srv.Host, srv.Port)
+			answer := a.client.Ping(ctx, srv)
+			if ctx.Err() != nil {
+				// Switched off mid-PING: the agent is gone, and says
+				// nothing more.
+				return false
+			}
+			a.Logf("PING: %s", answer)
+			return true
 		}
-	})
+	}
+	a.Task.Submit(job)
 }
 
 // Retries are the agent's for an alert: once more, a minute later.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -114,6 +113,9 @@ func (r *StubResolver) query(ctx context.Context, name string, qtype dnsmessage.
 			addr := netip.AddrPortFrom(server, 53).String()
 			answers, rcode, err := r.ask(ctx, addr, fqdn, qtype, timeout)
 			switch {
+			case err != nil && ctx.Err() != nil:
+				// Switched off mid-try: nothing to say of the server.
+				return nil, &net.DNSError{Err: ctx.Err().Error(), Name: name, IsTimeout: true}
 			case err != nil:
 				last = &net.DNSError{Err: err.Error(), Name: name, Server: addr}
 				var ne net.Error
@@ -182,6 +184,10 @@ func (r *StubResolver) ask(ctx context.Context, server string, name dnsmessage.N
 		return nil, 0, err
 	}
 	defer conn.Close()
+	// A device switched off (ctx canceled) stops waiting at once, not
+	// at the end of the try: closing the socket ends the read.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
 	deadline := time.Now().Add(timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
@@ -194,7 +200,7 @@ func (r *StubResolver) ask(ctx context.Context, server string, name dnsmessage.N
 	for {
 		k, err := conn.Read(buf)
 		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() != nil {
+			if ctx.Err() != nil {
 				return nil, 0, ctx.Err()
 			}
 			return nil, 0, err

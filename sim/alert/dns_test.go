@@ -140,3 +140,28 @@ func TestResolverMX(t *testing.T) {
 		}
 	})
 }
+
+// TestResolverStopsWhenSwitchedOff: a device switched off in the middle
+// of a try that gets no answer stops at once, says nothing of the server,
+// and reports the cancellation, rather than waiting out the 5 s try.
+func TestResolverStopsWhenSwitchedOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dev := dnsRig(t, netem.DNSFault{Kind: netem.DNSNoAnswer})
+		var logged []string
+		r := &alert.StubResolver{Servers: []netip.Addr{carrierDNS}, Dial: dev.Dial, Log: func(e alert.Event) { logged = append(logged, e.Text) }}
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(time.Second, cancel)
+		start := time.Now()
+		_, err := r.LookupHost(ctx, "smtp.gmail.com")
+		if took := time.Since(start); took != time.Second {
+			t.Errorf("the lookup ended after %v, want 1s, when the device was switched off", took)
+		}
+		var de *net.DNSError
+		if !errors.As(err, &de) || !errors.Is(ctx.Err(), context.Canceled) {
+			t.Errorf("err = %v, want a DNS error after the cancellation", err)
+		}
+		if len(logged) != 0 {
+			t.Errorf("logged %q after the switch-off", logged)
+		}
+	})
+}

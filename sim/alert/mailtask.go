@@ -2,6 +2,7 @@ package alert
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
@@ -19,6 +20,12 @@ type Job struct {
 	// frame is taken.
 	Ready  time.Time
 	Policy Policy
+	// Prepare, if set, runs on the mail task's goroutine once the mail's
+	// turn has come, before it is built: what the device does first (the
+	// agent's PING of the server before a test message). Run there, it
+	// never races the device's other mails. It reports false when the
+	// device was switched off meanwhile: the mail is then held, not sent.
+	Prepare func(ctx context.Context) bool
 	// Done, if set, is called from the mail task once the job is over,
 	// delivered or not: a router clears its log when the mail went out.
 	Done func(*Delivery)
@@ -36,13 +43,17 @@ type Outcome struct {
 	// Failures are the classes of its failed attempts, in order: its
 	// part of the failure log.
 	Failures []Class
+	// Tries are when each attempt began and ended, by the device's
+	// clock, in order: what a retry schedule is judged by.
+	Tries []Try
 }
 
 // MailTask is a device's mail task: one goroutine that sends the device's
 // mails one at a time, in the order they were submitted, as firmware does.
 // Jobs wait in a short queue; when it is full they are dropped and the
-// drop is logged. A MailTask also runs the device's other background
-// goroutines (schedules, motion timers) so that Close stops them all.
+// drop is logged at once. A MailTask also runs the device's other
+// background goroutines (schedules, motion timers) so that Close stops
+// them all.
 type MailTask struct {
 	client *Client
 	jobs   chan Job
@@ -51,10 +62,10 @@ type MailTask struct {
 	wg     sync.WaitGroup
 
 	mu       sync.Mutex
-	dropped  int
 	n        int
 	outcomes []Outcome
 	failures []Failure
+	unsent   []string
 }
 
 // NewMailTask starts a mail task that sends with c and queues up to
@@ -75,25 +86,45 @@ func (t *MailTask) Go(fn func(ctx context.Context)) {
 	}()
 }
 
-// Submit queues a job. It reports false, and counts a drop, when the queue
-// is full.
+// Submit queues a job. It reports false, and logs the drop, when the
+// queue is full. The drop is logged when it happens, not once the mail in
+// progress is over: a device switched off during a long delivery would
+// otherwise never say what it dropped.
 func (t *MailTask) Submit(j Job) bool {
 	select {
 	case t.jobs <- j:
 		return true
 	default:
-		t.mu.Lock()
-		t.dropped++
-		t.mu.Unlock()
+		t.client.logf("mail dropped (%s): the mail queue is full (%d waiting)", j.Kind, cap(t.jobs))
 		return false
 	}
 }
 
 // Close stops the task, abandoning a delivery in progress, and waits for
-// its goroutines.
+// its goroutines. What was still queued is never sent (see Unsent).
 func (t *MailTask) Close() {
 	t.cancel()
 	t.wg.Wait()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for {
+		select {
+		case j := <-t.jobs:
+			t.unsent = append(t.unsent, j.Kind)
+		default:
+			return
+		}
+	}
+}
+
+// Unsent returns the kinds of the mails the task had taken but never
+// tried when it was closed, in order: those still queued, and one
+// waiting for its Ready time. A device switched off loses them, as a
+// camera loses its RAM; they are neither delivered nor failed.
+func (t *MailTask) Unsent() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.unsent)
 }
 
 // Outcomes returns what became of each mail so far.
@@ -116,14 +147,10 @@ func (t *MailTask) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case j := <-t.jobs:
+			// After Close a queued job may win over ctx.Done (a select
+			// picks at random among its ready cases); send's wait before
+			// the mail starts hands it back as unsent.
 			t.send(ctx, j)
-			t.mu.Lock()
-			k := t.dropped
-			t.dropped = 0
-			t.mu.Unlock()
-			if k > 0 {
-				t.client.logf("%d mail%s dropped while mailing: queue full", k, plural(k))
-			}
 		}
 	}
 }
@@ -134,12 +161,33 @@ func (t *MailTask) send(ctx context.Context, j Job) {
 	n := t.n
 	t.mu.Unlock()
 	clock := t.client.Clock
-	if wait := clock.Until(j.Ready); !j.Ready.IsZero() && wait > 0 {
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return
-		}
+	// A mail starts two nanoseconds after the task takes it, at the
+	// earliest: after whatever the device's other goroutines do at that
+	// instant, a trigger on its first nanosecond, a schedule or a
+	// camera's next snapshot on its second (see Schedule). Started on one
+	// of those, the mail's own timers (a DNS try timing out, a retry) would
+	// come due on the very nanosecond another goroutine acts, and which ran
+	// first (whether a snapshot found the queue full) would be the
+	// runtime's choice. The wait is also where a mail taken after Close
+	// (see run) is handed back untried: the closed context is ready, the
+	// timer is not, on every run.
+	wait := 2 * time.Nanosecond
+	if !j.Ready.IsZero() {
+		wait = max(wait, clock.Until(j.Ready))
+	}
+	select {
+	case <-time.After(wait):
+	case <-ctx.Done():
+		t.mu.Lock()
+		t.unsent = append(t.unsent, j.Kind)
+		t.mu.Unlock()
+		return
+	}
+	if j.Prepare != nil && (!j.Prepare(ctx) || ctx.Err() != nil) {
+		t.mu.Lock()
+		t.unsent = append(t.unsent, j.Kind)
+		t.mu.Unlock()
+		return
 	}
 	env, msg, err := j.Build(n, clock.Now())
 	if err != nil {
@@ -147,7 +195,7 @@ func (t *MailTask) send(ctx context.Context, j Job) {
 		return
 	}
 	d := t.client.Deliver(ctx, j.Policy, env, msg)
-	out := Outcome{Mail: n, Kind: j.Kind, Attempts: d.Attempts, Delivered: d.Delivered()}
+	out := Outcome{Mail: n, Kind: j.Kind, Attempts: d.Attempts, Delivered: d.Delivered(), Tries: d.Tries}
 	for _, f := range d.Failures {
 		out.Failures = append(out.Failures, f.Class)
 	}
@@ -155,7 +203,11 @@ func (t *MailTask) send(ctx context.Context, j Job) {
 		out.Class = f.Class
 	}
 	if ctx.Err() != nil && !out.Delivered && len(d.Failures) == 0 {
-		return // powered off before it was tried
+		// Powered off before it was tried.
+		t.mu.Lock()
+		t.unsent = append(t.unsent, j.Kind)
+		t.mu.Unlock()
+		return
 	}
 	t.mu.Lock()
 	t.outcomes = append(t.outcomes, out)

@@ -47,6 +47,15 @@ type Delivery struct {
 	// Failures has an entry per failed server try, in order: the
 	// device's failure log.
 	Failures []Failure
+	// Tries are when each attempt began and ended, in order.
+	Tries []Try
+}
+
+// Try is one attempt over the servers: when it began and when it ended,
+// by the device's clock. A retry's wait is from one's End to the next
+// one's Start.
+type Try struct {
+	Start, End time.Time
 }
 
 // Delivered reports whether a server took the message.
@@ -71,11 +80,13 @@ func (c *Client) Deliver(ctx context.Context, p Policy, env Envelope, msg []byte
 	}
 	for attempt := 1; ; attempt++ {
 		d.Attempts = attempt
+		d.Tries = append(d.Tries, Try{Start: c.Clock.Now()})
 		retryable := false
 		servers := p.Servers
 		if p.Direct {
 			var e *Error
 			if servers, e = c.directServers(ctx, env); e != nil {
+				d.Tries[attempt-1].End = c.Clock.Now()
 				d.Failures = append(d.Failures, FailureOf(e, attempt, c.Clock))
 				servers = nil
 				retryable = e.Class.Transient() || p.RetryPermanent
@@ -90,6 +101,7 @@ func (c *Client) Deliver(ctx context.Context, p Policy, env Envelope, msg []byte
 				c.logf("attempt %d: %s", attempt, srv.Address())
 			}
 			r, err := c.Send(ctx, srv, env, msg)
+			d.Tries[attempt-1].End = c.Clock.Now()
 			if err == nil {
 				d.Receipt = r
 				return d

@@ -53,7 +53,7 @@ func (c *Camera) Trigger(event string) {
 	n := c.n
 	c.mu.Unlock()
 	taken := c.Now()
-	frame, err := imaging.Snapshot(imaging.Spec{Seed: c.Env.Seed, Stream: imaging.SubStream, Index: n, Taken: taken})
+	frame, err := imaging.Snapshot(imaging.Spec{Seed: c.Env.FrameSeed(), Stream: imaging.SubStream, Index: n, Taken: taken})
 	if err != nil {
 		c.Logf("snapshot failed: %v", err)
 		return

@@ -127,7 +127,7 @@ func (c *Camera) snapshot(window int, taken time.Time) {
 	c.snapshots++
 	n := c.snapshots
 	c.mu.Unlock()
-	frame, err := imaging.Snapshot(imaging.Spec{Seed: c.Env.Seed, Stream: imaging.SubStream, Index: n, Taken: taken})
+	frame, err := imaging.Snapshot(imaging.Spec{Seed: c.Env.FrameSeed(), Stream: imaging.SubStream, Index: n, Taken: taken})
 	if err != nil {
 		c.Logf("snapshot %d failed: %v", n, err)
 		return

@@ -18,7 +18,10 @@ type Env struct {
 	Hostname string
 	// Seed derives the device's own random choices (frames, log traffic)
 	// and its message identifiers.
-	Seed     uint64
+	Seed uint64
+	// Scene, when set, is what a camera's frames show instead of a scene
+	// of its seed's (see FrameSeed).
+	Scene    *uint64
 	Dial     alert.DialFunc
 	Resolver alert.Resolver
 	// RootCAs is the firmware's trust store, for models that verify.
@@ -29,6 +32,17 @@ type Env struct {
 	Clock alert.Clock
 	// Log receives the device's log lines, if set.
 	Log func(alert.Event)
+}
+
+// FrameSeed is the seed a camera's frames are drawn from: the scene it
+// looks at when one is set, else its own seed. Frames of one scene share
+// their encoding (sim/imaging), so many short runs of one scene cost one
+// scene's frames, not a scene's each.
+func (e Env) FrameSeed() uint64 {
+	if e.Scene != nil {
+		return *e.Scene
+	}
+	return e.Seed
 }
 
 // Client returns the SMTP client the device's firmware runs.
@@ -61,6 +75,10 @@ func (b *Base) Outcomes() []alert.Outcome { return b.Task.Outcomes() }
 // FailureLog returns every failed attempt so far, as the device's log page
 // shows it.
 func (b *Base) FailureLog() []alert.Failure { return b.Task.FailureLog() }
+
+// Unsent returns the kinds of the mails the device had taken but never
+// tried when it was switched off (see alert.MailTask.Unsent).
+func (b *Base) Unsent() []string { return b.Task.Unsent() }
 
 // Compose renders a as the device's mail number n (from the mail task's
 // count) sent at now. Every model's mails get their Date and Message-ID

@@ -168,3 +168,37 @@ func inAny(boxes []box, x, y int) bool {
 	}
 	return false
 }
+
+// BenchmarkExploredFrames: the frames of many short runs, as make explore
+// plays them: each run its own seed (a scene of its own, every frame
+// encoded whole), or one of a few scenes (device.scene: a frame is its
+// place's base with the stamp encoded again). One in ten frames is from
+// the main stream; indexes and stamps are those of a camera's first few
+// alerts. The cost per frame is the figure.
+func BenchmarkExploredFrames(b *testing.B) {
+	for _, tc := range []struct {
+		name   string
+		scenes int // 0: a seed per run
+	}{{"seed-per-run", 0}, {"2-scenes", 2}, {"1-scene", 1}} {
+		b.Run(tc.name, func(b *testing.B) {
+			emptyCache()
+			r := rand.New(rand.NewPCG(1, 2))
+			run := uint64(0)
+			for b.Loop() {
+				run++
+				seed := 1000 + run
+				if tc.scenes > 0 {
+					seed = 1 + r.Uint64N(uint64(tc.scenes))
+				}
+				stream := SubStream
+				if r.IntN(10) == 0 {
+					stream = MainStream
+				}
+				spec := Spec{Seed: seed, Stream: stream, Index: 8*(1+r.IntN(12)) + r.IntN(4), Taken: taken.Add(time.Duration(r.IntN(600)) * time.Second)}
+				if _, err := Snapshot(spec); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

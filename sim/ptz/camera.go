@@ -176,7 +176,7 @@ func (c *Camera) capture(n int, et EventType) ([]frame, error) {
 	total := 0
 	for i := range count {
 		taken := start.Add(time.Duration(i) * time.Second)
-		spec := imaging.Spec{Seed: c.Env.Seed, Stream: stream, Index: n*8 + i, Taken: taken}
+		spec := imaging.Spec{Seed: c.Env.FrameSeed(), Stream: stream, Index: n*8 + i, Taken: taken}
 		data, err := imaging.Snapshot(spec)
 		if err != nil {
 			return nil, err

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"alertsim/explore/results"
+	"alertsim/sim/device"
+)
+
+// runnerOnce builds the scenario runner once for this package's tests.
+var runnerOnce = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "alertsim-runner-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "scenarios.test")
+	out, err := exec.Command("go", "test", "-c", "-o", bin, "../../scenarios").CombinedOutput()
+	if err != nil {
+		return "", &exec.Error{Name: "go test -c ../../scenarios: " + string(out), Err: err}
+	}
+	return bin, nil
+})
+
+func runner(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the scenario runner")
+	}
+	bin, err := runnerOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// TestExploreShardsMergeIntoOne: two shards of a run, two workers each,
+// play every case of it once; their JUnit files and results merge into one
+// JUnit file with a test case per case, and one summary that says so.
+func TestExploreShardsMergeIntoOne(t *testing.T) {
+	bin := runner(t)
+	dir := t.TempDir()
+	var files []string
+	for _, shard := range []string{"1/2", "2/2"} {
+		tag := strings.ReplaceAll(shard, "/", "-of-")
+		junit, sum := filepath.Join(dir, "explore-"+tag+".xml"), filepath.Join(dir, "summary-"+tag+".txt")
+		code, out, errs := runCmd("explore", "-runner", bin, "-n", "24", "-seed", "3", "-shard", shard, "-jobs", "2",
+			"-out", filepath.Join(dir, "explore"), "-junit", junit, "-summary", sum)
+		if code != 0 {
+			t.Fatalf("explore -shard %s: exit %d\n%s\n%s", shard, code, out, errs)
+		}
+		files = append(files, junit, strings.TrimSuffix(junit, ".xml")+".jsonl")
+	}
+	merged := filepath.Join(dir, "merged.xml")
+	code, out, errs := runCmd(append([]string{"merge", "-n", "24", "-junit", merged, "-summary", filepath.Join(dir, "merged.txt")}, files...)...)
+	if code != 0 {
+		t.Fatalf("merge: exit %d\n%s\n%s", code, out, errs)
+	}
+	s, err := results.ReadJUnit(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, suite := range s.Suites {
+		for _, c := range suite.Cases {
+			names[c.Name] = true
+		}
+	}
+	if s.Tests != 24 || len(names) != 24 {
+		t.Errorf("merged JUnit: %d tests, %d distinct, want the run's 24 cases", s.Tests, len(names))
+	}
+	if !strings.Contains(out, "the shards played each of the run's 24 cases once") {
+		t.Errorf("merge's summary:\n%s", out)
+	}
+}
+
+// TestExploreGoesOnAfterACrash: a firmware that panics kills the runner
+// in each case; explore names each case as a crash, keeps its file for
+// make replay, starts the runner again after it, and fails.
+func TestExploreGoesOnAfterACrash(t *testing.T) {
+	bin := runner(t)
+	dir := t.TempDir()
+	code, out, errs := runCmd("explore", "-runner", bin, "-n", "3", "-model", "ptz-4g", "-firmware", "x-test-panic", "-jobs", "1",
+		"-out", filepath.Join(dir, "explore"), "-junit", filepath.Join(dir, "j.xml"), "-summary", filepath.Join(dir, "s.txt"))
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errs)
+	}
+	if got := strings.Count(errs, "died in case"); got != 3 {
+		t.Errorf("%d crashes reported, want 3:\n%s", got, errs)
+	}
+	kept, _ := filepath.Glob(filepath.Join(dir, "explore", "crash-case-*.yaml"))
+	if len(kept) != 3 {
+		t.Errorf("%d crashed cases kept, want 3", len(kept))
+	}
+	if !strings.Contains(out, "crash 3") {
+		t.Errorf("the summary does not count three crashes:\n%s", out)
+	}
+}
+
+// TestExploreSaysHowWithoutARunner: without the runner, explore says how
+// to build it, and runs nothing.
+func TestExploreSaysHowWithoutARunner(t *testing.T) {
+	code, _, errs := runCmd("explore", "-runner", filepath.Join(t.TempDir(), "none"))
+	if code != 2 || !strings.Contains(errs, "make runner") || !strings.Contains(errs, "make explore") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+}
+
+// TestShippedRegistryHasNoVariant: the command, as shipped, knows no
+// firmware variant (the planted defects and the tests' own are registered
+// by test binaries only), and does not link the package that plants them.
+func TestShippedRegistryHasNoVariant(t *testing.T) {
+	for _, m := range device.Models() {
+		if vs := m.Variants(); len(vs) > 0 {
+			t.Errorf("%s has variants %+v in the shipped registry", m.Name, vs)
+		}
+	}
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if p == "alertsim/explore/planted" {
+			t.Errorf("alertsim links %s", p)
+		}
+	}
+}

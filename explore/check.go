@@ -1,0 +1,494 @@
+package explore
+
+import (
+	"fmt"
+	"maps"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"alertsim/fakesmtp"
+	"alertsim/netem"
+	"alertsim/scenarios"
+	"alertsim/sim/alert"
+)
+
+// The invariants every model and firmware must keep, in every world. Each
+// has a stable name, which a shrunk case carries and the shrinker holds
+// to: a smaller world that breaks another invariant is not the same bug.
+const (
+	// InvSilentLoss: every event ends as delivered mail, as a failure-log
+	// entry for each of its attempts, as a drop the device logged, or as
+	// mail the device still held when it was switched off; never silently.
+	InvSilentLoss = "silent-loss"
+	// InvEvidence: each SD card holds the evidence of every event.
+	InvEvidence = "evidence"
+	// InvRetrySchedule: retries follow the firmware's schedule, each
+	// mail's attempts count from 1, and each attempt is a try of its own
+	// (its own connection).
+	InvRetrySchedule = "retry-schedule"
+	// InvDuplicate: no message accepted twice, unless the server's 250
+	// was lost after the data, and then the record says so.
+	InvDuplicate = "duplicate"
+	// InvCredentials: credentials never cross in clear where the
+	// security setting forbids it, nor go to a server whose certificate
+	// failed under a verifying setting.
+	InvCredentials = "credentials"
+	// InvDeterminism: the same seed gives the same record.
+	InvDeterminism = "determinism"
+	// InvSwitchOff: switched off at the end of the run, the device stops
+	// at once: no attempt of its failure log ends after it.
+	InvSwitchOff = "switch-off"
+	// InvCrash: no panic, no goroutine left behind when the device, the
+	// servers and the network are closed, memory bounded per case.
+	InvCrash  = "crash"
+	InvLeak   = "leak"
+	InvMemory = "memory"
+)
+
+// Violation is an invariant a run broke, and what it saw.
+type Violation struct {
+	Invariant string
+	Detail    string
+}
+
+func (v Violation) String() string { return v.Invariant + ": " + v.Detail }
+
+// Check judges a finished run by the invariants that one run can break
+// (determinism takes two: see Play). It reads only the result: the
+// scenario (its model and settings), the device's outcomes, failure log,
+// log and evidence, the network's trace and the servers' sessions and
+// messages, so that it judges a replayed file as it judges a generated
+// world.
+func Check(res *scenarios.Result) []Violation {
+	sc := res.Scenario
+	settings := sc.Device.ModelSettings()
+	k, known := knowledgeOf(sc.Device.Model.Name)
+	if settings == nil || !known {
+		return nil // the settings page refused them: no device ran
+	}
+	c := &checker{res: res, k: k}
+	c.accounting()
+	c.failureLog()
+	c.retries()
+	c.duplicates()
+	c.credentials()
+	c.evidence()
+	c.switchOff()
+	return c.out
+}
+
+// switchOff: nothing the device logs as failed ends after the end of
+// the run, when it was switched off (an attempt cut short then is
+// abandoned then).
+func (c *checker) switchOff() {
+	end := c.res.Scenario.Duration.D()
+	for _, f := range c.res.FailureLog {
+		if at := c.virtual(f.Time); at > end {
+			c.fail(InvSwitchOff, "attempt %d to %s failed (%s at %s) at %s, after the device was switched off at %s", f.Attempt, f.Server, f.Class, f.Stage, scenarios.Clock(at), scenarios.Clock(end))
+			return
+		}
+	}
+}
+
+type checker struct {
+	res *scenarios.Result
+	k   knowledge
+	out []Violation
+}
+
+func (c *checker) fail(inv, format string, args ...any) {
+	c.out = append(c.out, Violation{Invariant: inv, Detail: fmt.Sprintf(format, args...)})
+}
+
+// virtual turns a time of the device's clock into one since the start.
+func (c *checker) virtual(t time.Time) time.Duration {
+	return c.res.Clock.Instant(t).Sub(c.res.Start)
+}
+
+// firings returns the run's triggers as the knowledge reads them.
+func (c *checker) firings() []fired {
+	var out []fired
+	alerts := 0
+	for _, f := range c.res.Fired {
+		// The PTZ camera numbers its alerts: every event but the Test
+		// Email button. No other model's knowledge reads the number.
+		if f.Event != "test-email" {
+			alerts++
+		}
+		out = append(out, fired{at: f.At, event: f.Event, lasting: f.For, alert: alerts, end: c.res.Scenario.Duration.D()})
+	}
+	return out
+}
+
+// logAt returns the device's log lines written at the instant at: what
+// the device said of a trigger when it took it.
+func (c *checker) logAt(at time.Duration) []string {
+	var out []string
+	for _, l := range c.res.Log {
+		if l.At == at {
+			out = append(out, l.Text)
+		}
+	}
+	return out
+}
+
+// accounting: for each kind of mail, the mails the triggers asked for
+// are the mails tried, dropped with a log line, or still held at the end.
+func (c *checker) accounting() {
+	settings := c.res.Scenario.Device.ModelSettings()
+	wanted := map[string]int{}
+	for _, tr := range c.firings() {
+		for _, w := range c.k.mails(settings, tr, c.logAt(tr.at)) {
+			wanted[w.kind] += w.n
+		}
+	}
+	got := map[string]int{}
+	for _, o := range c.res.Mails {
+		got[o.Kind]++
+	}
+	dropped := map[string]int{}
+	for _, l := range c.res.Log {
+		if m := dropLine.FindStringSubmatch(l.Text); m != nil {
+			dropped[m[1]]++
+		}
+	}
+	unsent := map[string]int{}
+	for _, k := range c.res.Unsent {
+		unsent[k]++
+	}
+	kinds := map[string]bool{}
+	for _, m := range []map[string]int{wanted, got, dropped, unsent} {
+		for k := range m {
+			kinds[k] = true
+		}
+	}
+	for _, kind := range slices.Sorted(maps.Keys(kinds)) {
+		if slices.Contains(c.k.spontaneous, kind) {
+			continue
+		}
+		accounted := got[kind] + dropped[kind] + unsent[kind]
+		if accounted == wanted[kind] {
+			continue
+		}
+		if accounted < wanted[kind] {
+			c.fail(InvSilentLoss, "%d %s event%s asked for mail; %d were tried, %d dropped with a log line, %d held at the end: %d lost without a word",
+				wanted[kind], kind, plural(wanted[kind]), got[kind], dropped[kind], unsent[kind], wanted[kind]-accounted)
+		} else {
+			c.fail(InvSilentLoss, "%d %s mail%s for %d event%s that asked for one: %d tried, %d dropped, %d held at the end",
+				accounted, kind, plural(accounted), wanted[kind], plural(wanted[kind]), got[kind], dropped[kind], unsent[kind])
+		}
+	}
+}
+
+// failureLog: each mail's part of the failure log (the mail task appends
+// a mail's failures with its outcome) has the classes its outcome says,
+// an entry for every attempt that failed, its attempts counted from 1.
+func (c *checker) failureLog() {
+	log := c.res.FailureLog
+	for _, o := range c.res.Mails {
+		if len(o.Failures) > len(log) {
+			c.fail(InvSilentLoss, "mail %d (%s) had %d failed attempts; the failure log has %d entries left", o.Mail, o.Kind, len(o.Failures), len(log))
+			return
+		}
+		mine := log[:len(o.Failures)]
+		log = log[len(o.Failures):]
+		seen := map[int]bool{}
+		for i, f := range mine {
+			if f.Class != o.Failures[i] {
+				c.fail(InvSilentLoss, "mail %d (%s): failure %d is %s in the log, %s in the outcome", o.Mail, o.Kind, i+1, f.Class, o.Failures[i])
+			}
+			if f.Attempt < 1 || f.Attempt > o.Attempts {
+				c.fail(InvRetrySchedule, "mail %d (%s): a failure of attempt %d, of %d attempts: each mail's attempts count from 1", o.Mail, o.Kind, f.Attempt, o.Attempts)
+			}
+			seen[f.Attempt] = true
+		}
+		last := o.Attempts
+		if o.Delivered {
+			last-- // the last attempt delivered it (maybe after a server of it failed)
+		}
+		for a := 1; a <= last; a++ {
+			if !seen[a] {
+				c.fail(InvSilentLoss, "mail %d (%s): attempt %d of %d failed with no entry in the failure log", o.Mail, o.Kind, a, o.Attempts)
+			}
+		}
+	}
+	if len(log) > 0 {
+		c.fail(InvSilentLoss, "%d failure-log entries belong to no mail", len(log))
+	}
+}
+
+// retries: the waits between attempts are the firmware's, nothing is
+// tried again that must not be, nothing gives up early, and every attempt
+// opens its own connections.
+func (c *checker) retries() {
+	settings := c.res.Scenario.Device.ModelSettings()
+	end := c.res.Scenario.Duration.D()
+	log := c.res.FailureLog
+	for _, o := range c.res.Mails {
+		mine := log[:min(len(o.Failures), len(log))]
+		log = log[len(mine):]
+		waits, permanent := c.k.schedule(settings, o.Kind)
+		if o.Attempts > 1+len(waits) {
+			c.fail(InvRetrySchedule, "mail %d (%s) took %d attempts; the firmware's schedule has %d", o.Mail, o.Kind, o.Attempts, 1+len(waits))
+			continue
+		}
+		if len(o.Tries) != o.Attempts {
+			c.fail(InvRetrySchedule, "mail %d (%s): %d attempts, %d with their times", o.Mail, o.Kind, o.Attempts, len(o.Tries))
+			continue
+		}
+		for i := 1; i < len(o.Tries); i++ {
+			got := o.Tries[i].Start.Sub(o.Tries[i-1].End)
+			if d := got - waits[i-1]; d < -time.Millisecond || d > time.Millisecond {
+				c.fail(InvRetrySchedule, "mail %d (%s): attempt %d began %v after attempt %d ended; the schedule says %v", o.Mail, o.Kind, i+1, got, i, waits[i-1])
+			}
+			// What the attempt before failed with must be worth a retry.
+			if prev := lastOf(mine, i); prev != nil && !permanent && !prev.Class.Transient() {
+				c.fail(InvRetrySchedule, "mail %d (%s): attempt %d after a final failure (%s at %s)", o.Mail, o.Kind, i+1, prev.Class, prev.Stage)
+			}
+		}
+		if !o.Delivered && o.Attempts < 1+len(waits) {
+			f := lastOf(mine, o.Attempts)
+			due := c.virtual(o.Tries[o.Attempts-1].End) + waits[o.Attempts-1]
+			if f != nil && f.Class != alert.ClassAbandoned && (permanent || f.Class.Transient()) && due < end {
+				c.fail(InvRetrySchedule, "mail %d (%s) gave up after %d attempt%s (last %s at %s); the schedule has %d, the next due at %v, before the end at %v",
+					o.Mail, o.Kind, o.Attempts, plural(o.Attempts), f.Class, f.Stage, 1+len(waits), scenarios.Clock(due), scenarios.Clock(end))
+			}
+		}
+		c.freshConnections(o, mine)
+	}
+}
+
+// lastOf returns the last failure of attempt a among a mail's failures.
+func lastOf(fs []alert.Failure, a int) *alert.Failure {
+	for i := len(fs) - 1; i >= 0; i-- {
+		if fs[i].Attempt == a {
+			return &fs[i]
+		}
+	}
+	return nil
+}
+
+// freshConnections: each connection a failed attempt names was opened
+// (its first SYN sent) during that attempt, not before: a retry that
+// writes to the last attempt's connection is no retry.
+func (c *checker) freshConnections(o alert.Outcome, fs []alert.Failure) {
+	host := string(c.res.Scenario.Device.Hostname)
+	for _, f := range fs {
+		if f.Attempt < 1 || f.Attempt > len(o.Tries) {
+			continue
+		}
+		begun := c.virtual(o.Tries[f.Attempt-1].Start)
+		for _, conn := range f.Conns {
+			var opened []time.Duration
+			for _, ev := range c.res.Trace {
+				if ev.Kind == netem.EventConnect && ev.Host == host && ev.Flow.Src == conn {
+					opened = append(opened, ev.At.Sub(c.res.Start))
+				}
+			}
+			if len(opened) == 0 {
+				continue // refused before it reached the network
+			}
+			if slices.IndexFunc(opened, func(d time.Duration) bool { return d >= begun }) < 0 {
+				c.fail(InvRetrySchedule, "mail %d (%s): attempt %d, begun at %s, used connection %s opened at %s: no new connection of its own",
+					o.Mail, o.Kind, f.Attempt, scenarios.Clock(begun), conn, scenarios.Clock(opened[len(opened)-1]))
+			}
+		}
+	}
+}
+
+// messageID is the Message-ID header of a captured message, and the
+// number of the device's mail it carries (alert.MessageID ends its
+// identifiers with ".n@host").
+var messageID = regexp.MustCompile(`(?im)^Message-Id: <([0-9a-f]+\.([0-9]+)@[^>]+)>`)
+
+// duplicates: a message accepted twice must be one the device sent
+// again because the 250 of the first copy never reached it: the attempt
+// that carried the first copy failed at the data stage, and the record
+// says which message is a copy of which.
+func (c *checker) duplicates() {
+	byID := map[string][]*fakesmtp.Message{}
+	var ids []string
+	mailOf := map[string]int{}
+	for _, m := range c.res.Captured {
+		if len(m.Parts) == 0 {
+			continue
+		}
+		g := messageID.FindStringSubmatch(m.Parts[0].Header)
+		if g == nil {
+			continue
+		}
+		if byID[g[1]] == nil {
+			ids = append(ids, g[1])
+		}
+		byID[g[1]] = append(byID[g[1]], m)
+		mailOf[g[1]], _ = strconv.Atoi(g[2])
+	}
+	delivered := map[int]bool{}
+	for _, o := range c.res.Mails {
+		if o.Delivered {
+			delivered[o.Mail] = true
+		}
+	}
+	for n := range delivered {
+		if !slices.ContainsFunc(ids, func(id string) bool { return mailOf[id] == n }) {
+			c.fail(InvSilentLoss, "mail %d is delivered by the device's account, and no server has it", n)
+		}
+	}
+	for _, id := range ids {
+		copies := byID[id]
+		if len(copies) < 2 {
+			continue
+		}
+		n := mailOf[id]
+		oi := slices.IndexFunc(c.res.Mails, func(o alert.Outcome) bool { return o.Mail == n })
+		for _, m := range copies[:len(copies)-1] {
+			at := m.Received.Sub(c.res.Start)
+			if oi < 0 || !c.lostAfterData(c.res.Mails[oi], at) {
+				c.fail(InvDuplicate, "message %s accepted %d times; the device heard the 250 for the copy received at %s", id, len(copies), scenarios.Clock(at))
+			}
+		}
+		for _, m := range copies[1:] {
+			if !strings.Contains(string(c.res.Record), fmt.Sprintf("message %d is a copy of message ", m.ID)) {
+				c.fail(InvDuplicate, "message %d is a second copy of %s (the 250 of the first was lost), and the record does not say so", m.ID, id)
+			}
+		}
+	}
+}
+
+// lostAfterData reports whether the attempt of the mail under way when a
+// copy was received, or the last before it, failed at the data stage:
+// the server took the message, and its 250 never reached the device. A
+// server may store the message after the device gave up on the reply (a
+// tarpit holds the 250 back, the link resets meanwhile), so the copy can
+// be received after its attempt ended.
+func (c *checker) lostAfterData(o alert.Outcome, at time.Duration) bool {
+	log := c.failuresOf(o)
+	try := -1
+	for i, tr := range o.Tries {
+		if c.virtual(tr.Start) <= at {
+			try = i
+		}
+	}
+	for _, f := range log {
+		if try >= 0 && f.Attempt == try+1 && f.Stage == "data" {
+			return true
+		}
+	}
+	return false
+}
+
+// failuresOf returns a mail's part of the failure log.
+func (c *checker) failuresOf(o alert.Outcome) []alert.Failure {
+	log := c.res.FailureLog
+	for _, m := range c.res.Mails {
+		n := min(len(m.Failures), len(log))
+		if m.Mail == o.Mail {
+			return log[:n]
+		}
+		log = log[n:]
+	}
+	return nil
+}
+
+// credentials: no credential line of an AUTH exchange crosses before TLS
+// where the settings require TLS, and none at all to a server whose
+// certificate does not verify where the settings verify it.
+func (c *checker) credentials() {
+	sc := c.res.Scenario
+	rules := c.k.servers(sc.Device.ModelSettings())
+	for _, ss := range c.res.Sessions {
+		local, err := netip.ParseAddrPort(ss.Session.Local)
+		if err != nil {
+			continue
+		}
+		i := slices.IndexFunc(rules, func(r security) bool {
+			return strings.EqualFold(strings.TrimSuffix(r.host, "."), ss.Server) && r.port == int(local.Port())
+		})
+		if i < 0 {
+			continue
+		}
+		rule := rules[i]
+		inTLS, sent := false, false
+		for _, l := range ss.Session.Transcript {
+			switch {
+			case l.Kind == fakesmtp.Note && strings.HasPrefix(l.Text, "TLS negotiated"):
+				inTLS = true
+			case l.Kind == fakesmtp.Command && strings.Contains(l.Text, fakesmtp.Redacted):
+				sent = true
+				if rule.tls && !inTLS {
+					c.fail(InvCredentials, "%s session %d: credentials sent at %s before TLS (%q), where the settings require TLS",
+						ss.Server, ss.Session.ID, scenarios.Clock(l.At.Sub(c.res.Start)), l.Text)
+					rule.tls = false // once a session
+				}
+			}
+		}
+		if sent && rule.verify {
+			if why := c.unverifiable(ss.Server, ss.Session.Started); why != "" {
+				c.fail(InvCredentials, "%s session %d: credentials sent to a server whose certificate %s, where the settings verify it", ss.Server, ss.Session.ID, why)
+			}
+		}
+	}
+}
+
+// unverifiable says why a server's certificate fails verification by the
+// device's clock at a time, or "" if it verifies. Certificates are issued
+// an hour before the start for a year, unless the scenario says
+// otherwise (scenarios.Server.certificate).
+func (c *checker) unverifiable(host string, at time.Time) string {
+	sc := c.res.Scenario
+	i := slices.IndexFunc(sc.Servers, func(s scenarios.Server) bool { return strings.EqualFold(string(s.Host), host) })
+	if i < 0 {
+		return ""
+	}
+	switch sc.Servers[i].Certificate {
+	case "self-signed":
+		return "is self-signed"
+	case "expired":
+		return "has expired"
+	case "wrong-name":
+		return "names another host"
+	}
+	shows := at.Add(c.res.Clock.Offset)
+	start := sc.StartTime()
+	switch {
+	case shows.Before(start.Add(-time.Hour)):
+		return "is not yet valid by the device's clock"
+	case shows.After(start.AddDate(1, 0, 0)):
+		return "has expired by the device's clock"
+	}
+	return ""
+}
+
+// evidence: a model that keeps evidence holds, for every alert event, the
+// frames the event took, under the event's number.
+func (c *checker) evidence() {
+	ev := c.res.Evidence
+	if ev == nil || c.k.evidence == nil {
+		return
+	}
+	settings := c.res.Scenario.Device.ModelSettings()
+	have := map[int]int{}
+	for _, f := range ev.Files {
+		have[f.Alert]++
+	}
+	for _, tr := range c.firings() {
+		want := c.k.evidence(settings, tr.event)
+		if want == 0 {
+			continue
+		}
+		if have[tr.alert] != want {
+			c.fail(InvEvidence, "alert %d (%s at %s) has %d frame%s on the %s, want %d", tr.alert, tr.event, scenarios.Clock(tr.at), have[tr.alert], plural(have[tr.alert]), ev.Store, want)
+		}
+	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

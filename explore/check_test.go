@@ -1,0 +1,131 @@
+package explore_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"alertsim/explore"
+	"alertsim/fakesmtp"
+	"alertsim/scenarios"
+)
+
+// played plays a library scenario, for a checker test to break.
+func played(t *testing.T, path string) *scenarios.Result {
+	t.Helper()
+	sc, err := scenarios.Load("../scenarios/" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return scenarios.Run(t, sc, scenarios.Options{})
+}
+
+// broken reports the invariants Check finds in res.
+func broken(res *scenarios.Result) []string {
+	var out []string
+	for _, v := range explore.Check(res) {
+		out = append(out, v.Invariant)
+	}
+	return slices.Compact(slices.Sorted(slices.Values(out)))
+}
+
+// TestCheckSeesEachBrokenInvariant: a library run keeps every invariant;
+// the same run with one fact changed, as a defective firmware would
+// change it, breaks the invariant about that fact and no other.
+func TestCheckSeesEachBrokenInvariant(t *testing.T) {
+	// Greylisted twice, delivered on the third attempt, 10 s and 30 s
+	// after the first two ended; one frame on the SD card.
+	res := played(t, "ptz/ptz-greylisted-retry-delivered.yaml")
+	if got := broken(res); len(got) != 0 {
+		t.Fatalf("the library run breaks %v: %v", got, explore.Check(res))
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(r *scenarios.Result)
+		want   string
+	}{
+		{"a failed attempt left out of the failure log", func(r *scenarios.Result) {
+			r.FailureLog = r.FailureLog[:1]
+			r.Mails[0].Failures = r.Mails[0].Failures[:1]
+		}, explore.InvSilentLoss},
+		{"a mail that never was", func(r *scenarios.Result) { r.Mails = nil; r.FailureLog = nil }, explore.InvSilentLoss},
+		{"a retry 1 s late", func(r *scenarios.Result) { r.Mails[0].Tries[1].Start = r.Mails[0].Tries[1].Start.Add(time.Second) }, explore.InvRetrySchedule},
+		{"a retry after a refusal", func(r *scenarios.Result) { r.FailureLog[0].Class = "rejected"; r.Mails[0].Failures[0] = "rejected" }, explore.InvRetrySchedule},
+		{"a retry on the connection of the attempt before", func(r *scenarios.Result) { r.FailureLog[1].Conns = r.FailureLog[0].Conns }, explore.InvRetrySchedule},
+		{"a frame missing from the SD card", func(r *scenarios.Result) {
+			ev := *r.Evidence
+			ev.Files = nil
+			r.Evidence = &ev
+		}, explore.InvEvidence},
+		{"the message taken twice, the 250 heard", func(r *scenarios.Result) {
+			m := *r.Captured[0]
+			m.ID = 2
+			r.Captured = append(r.Captured, &m)
+		}, explore.InvDuplicate},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := clone(res)
+			tc.change(r)
+			if got := broken(r); !slices.Equal(got, []string{tc.want}) {
+				t.Errorf("breaks %v, want [%s]: %v", got, tc.want, explore.Check(r))
+			}
+		})
+	}
+}
+
+// TestCheckSeesCredentialsInClear: STARTTLS to Outlook keeps the rule;
+// the same session with its AUTH before the TLS note breaks it.
+func TestCheckSeesCredentialsInClear(t *testing.T) {
+	res := played(t, "ptz/ptz-outlook-587-starttls.yaml")
+	if got := broken(res); len(got) != 0 {
+		t.Fatalf("the library run breaks %v", got)
+	}
+	r := clone(res)
+	ss := &r.Sessions[0].Session
+	tr := slices.Clone(ss.Transcript)
+	tls := slices.IndexFunc(tr, func(l fakesmtp.Line) bool { return strings.HasPrefix(l.Text, "TLS negotiated") })
+	auth := slices.IndexFunc(tr, func(l fakesmtp.Line) bool { return strings.HasPrefix(l.Text, "AUTH ") })
+	if tls < 0 || auth < tls {
+		t.Fatalf("no TLS before AUTH in the transcript: %v", tr)
+	}
+	note := tr[tls]
+	tr = slices.Delete(tr, tls, tls+1)
+	tr = slices.Insert(tr, auth, note) // now just after the AUTH line
+	ss.Transcript = tr
+	if got := broken(r); !slices.Equal(got, []string{explore.InvCredentials}) {
+		t.Errorf("breaks %v, want [credentials]", got)
+	}
+}
+
+// TestCheckAllowsTheKnownDuplicate: a server that took the message and
+// whose 250 never came back has it twice, and the record says which is the
+// copy: allowed. Without that line in the record, it is not.
+func TestCheckAllowsTheKnownDuplicate(t *testing.T) {
+	res := played(t, "network/ptz-250-lost-after-data-sent-again.yaml")
+	if res.Accepted != 2 {
+		t.Fatalf("%d messages accepted, want the message and its copy", res.Accepted)
+	}
+	if got := broken(res); len(got) != 0 {
+		t.Fatalf("the known duplicate breaks %v: %v", got, explore.Check(res))
+	}
+	r := clone(res)
+	r.Record = []byte(strings.ReplaceAll(string(r.Record), "is a copy of message", "is like message"))
+	if got := broken(r); !slices.Equal(got, []string{explore.InvDuplicate}) {
+		t.Errorf("a record that does not say so breaks %v, want [duplicate]", got)
+	}
+}
+
+// clone copies what a test changes of a result.
+func clone(res *scenarios.Result) *scenarios.Result {
+	r := *res
+	r.Mails = slices.Clone(res.Mails)
+	for i := range r.Mails {
+		r.Mails[i].Tries = slices.Clone(r.Mails[i].Tries)
+		r.Mails[i].Failures = slices.Clone(r.Mails[i].Failures)
+	}
+	r.FailureLog = slices.Clone(res.FailureLog)
+	r.Captured = slices.Clone(res.Captured)
+	r.Sessions = slices.Clone(res.Sessions)
+	return &r
+}

@@ -1,0 +1,368 @@
+package explore
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"alertsim/sim/agent"
+	"alertsim/sim/bb"
+	"alertsim/sim/dcs"
+	"alertsim/sim/device"
+	"alertsim/sim/dir"
+	"alertsim/sim/mailer"
+	"alertsim/sim/ptz"
+)
+
+// What explore knows of each model is written here from the model's
+// documentation (docs/SCENARIOS.md, the timings table), not read from its
+// code: it is the oracle the firmware is judged against, so a firmware
+// that gets its own retry schedule or security level wrong is caught
+// rather than believed. Adding a model means adding its entry
+// (TestEveryModelIsKnown fails until then).
+
+// knowledge is what explore knows of one model.
+type knowledge struct {
+	// vary changes the installer's settings to others the settings page
+	// may take (the loader refuses what it does not; such a world is
+	// drawn again).
+	vary func(r *rand.Rand, w *world)
+	// mails says what the device must make of a trigger: how many mails of
+	// which kind, once the log lines the device wrote for it are read
+	// (a camera's alert interval, a window that does not trigger).
+	mails func(s device.Settings, tr fired, log []string) []want
+	// spontaneous are the kinds of mail the device sends of its own
+	// accord (a heartbeat, a full log), which no trigger accounts for.
+	spontaneous []string
+	// schedule is a kind of mail's retry schedule: the waits between
+	// attempts, and whether permanent failures are retried too.
+	schedule func(s device.Settings, kind string) (waits []time.Duration, permanent bool)
+	// servers says what the settings page's security fields mean for
+	// each server the device mails: the rule the credentials invariant
+	// holds it to.
+	servers func(s device.Settings) []security
+	// evidence, for a model that keeps some, is how many frames an alert
+	// trigger stores (0 when it stores none).
+	evidence func(s device.Settings, event string) int
+	// presets are the providers the model can mail through, set up as
+	// its installer sets it up (a router on port 25 cannot reach Gmail):
+	// most worlds draw one of them, so that most worlds deliver until a
+	// fault says otherwise.
+	presets []string
+	// frames: the model takes camera frames (device.scene applies).
+	frames bool
+}
+
+// want is a number of mails of a kind that a trigger must account for.
+type want struct {
+	kind string
+	n    int
+}
+
+// fired is a trigger as the run fired it, with the number of its kind of
+// event so far (the PTZ camera numbers its alerts).
+type fired struct {
+	at      time.Duration
+	event   string
+	lasting time.Duration
+	// alert counts the model's numbered events up to this one, from 1.
+	alert int
+	// end is the end of the run.
+	end time.Duration
+}
+
+// security is what a server's settings require of the session's TLS.
+type security struct {
+	host string
+	port int
+	// tls: credentials must never cross before TLS is up.
+	tls bool
+	// verify: credentials must never go to a server whose certificate
+	// does not verify.
+	verify bool
+}
+
+var models = map[string]knowledge{
+	"ptz-4g":     ptzKnowledge,
+	"dir-router": dirKnowledge,
+	"dcs-camera": dcsKnowledge,
+	"bb-camera":  bbKnowledge,
+	"smtp-agent": agentKnowledge,
+	"mailer":     mailerKnowledge,
+}
+
+func pick[T any](r *rand.Rand, vs ...T) T { return vs[r.IntN(len(vs))] }
+
+// chance is true with probability p.
+func chance(r *rand.Rand, p float64) bool { return r.Float64() < p }
+
+var ptzKnowledge = knowledge{
+	presets: []string{"gmail-like", "outlook-like", "isp-relay", "legacy-plain"},
+	frames:  true,
+	vary: func(r *rand.Rand, w *world) {
+		if chance(r, 0.1) {
+			port, enc := pick(r, 465, 587, 25), pick(r, "SSL", "TLS", "None")
+			w.set("port", port)
+			w.set("encryption", enc)
+		}
+		if chance(r, 0.3) {
+			w.set("snapshot_stream", pick(r, "sub", "sub", "main"))
+		}
+		if chance(r, 0.3) {
+			w.set("snapshot_count", r.IntN(6))
+		}
+		if chance(r, 0.2) {
+			w.set("pre_trigger_frame", true)
+		}
+		if chance(r, 0.2) {
+			w.set("heartbeat", pick(r, "1h", "6h"))
+		}
+		if chance(r, 0.2) {
+			w.set("alert_interval", pick(r, 5, 30, 60))
+		}
+		if chance(r, 0.15) {
+			w.set("sd_card_recording", false)
+		}
+		if chance(r, 0.3) {
+			w.set("mtu", pick(r, 1500, 1380, 1280))
+		}
+		if chance(r, 0.1) {
+			w.set("password", "wrong-passw0rd")
+		}
+	},
+	mails: func(s device.Settings, tr fired, log []string) []want {
+		if tr.event == string(ptz.EventTestEmail) {
+			return []want{{"test email", 1}}
+		}
+		if logged(log, fmt.Sprintf("alert %d not mailed: within the ", tr.alert)) {
+			return nil
+		}
+		return []want{{tr.event, 1}}
+	},
+	spontaneous: []string{"heartbeat"},
+	schedule: func(s device.Settings, kind string) ([]time.Duration, bool) {
+		if kind == "test email" {
+			return nil, false
+		}
+		// "at once, +10 s, +30 s"; 4.1.8 retries a refused login too.
+		return []time.Duration{10 * time.Second, 30 * time.Second}, s.(*ptz.Settings).Firmware == "4.1.8"
+	},
+	servers: func(ds device.Settings) []security {
+		s := ds.(*ptz.Settings)
+		return []security{{host: s.SMTPServer, port: s.Port, tls: s.Encryption != ptz.EncryptionNone}}
+	},
+	evidence: func(ds device.Settings, event string) int {
+		s := ds.(*ptz.Settings)
+		et := slices.IndexFunc(ptz.EventTypes, func(t ptz.EventType) bool { return string(t.Event) == event })
+		if et < 0 || !s.SDCardRecording {
+			return 0
+		}
+		fw, _ := ptz.LookupFirmware(s.Firmware)
+		n := ptz.EventTypes[et].Burst
+		if s.SnapshotCount > 0 {
+			n = s.SnapshotCount
+		}
+		n = min(n, fw.MaxBurst)
+		if s.PreTriggerFrame {
+			n = min(n+1, fw.MaxBurst)
+		}
+		return n
+	},
+}
+
+var dirKnowledge = knowledge{
+	presets: []string{"isp-relay", "legacy-plain"},
+	vary: func(r *rand.Rand, w *world) {
+		if chance(r, 0.3) {
+			w.set("on_log_full", true)
+		}
+		if chance(r, 0.2) {
+			w.set("on_schedule", "every hour")
+		}
+		if chance(r, 0.05) {
+			w.set("enable_email_notification", false)
+		}
+	},
+	mails: func(s device.Settings, tr fired, log []string) []want {
+		if tr.event != "email-log-now" {
+			return nil // an entry of the log, mailed with it
+		}
+		if logged(log, "email now: a log mail is already on its way") || logged(log, "email now: e-mail notification is disabled") {
+			return nil
+		}
+		return []want{{"email now", 1}}
+	},
+	spontaneous: []string{"log full", "schedule"},
+	schedule:    func(device.Settings, string) ([]time.Duration, bool) { return nil, false },
+	servers:     func(device.Settings) []security { return nil }, // port 25, no TLS: nothing to require
+}
+
+var dcsKnowledge = knowledge{
+	presets: []string{"isp-relay", "legacy-plain"},
+	frames:  true,
+	vary: func(r *rand.Rand, w *world) {
+		if chance(r, 0.3) {
+			w.set("motion_windows", pick(r, []int{1}, []int{1, 2}, []int{2, 3}))
+		}
+		if chance(r, 0.4) {
+			w.set("snapshot_interval", pick(r, 1, 2, 5, 10))
+		}
+		if chance(r, 0.1) {
+			w.set("recording_schedule", "00:00-00:02")
+		}
+		if chance(r, 0.25) {
+			w.secondServer = true
+		}
+	},
+	mails: func(ds device.Settings, tr fired, log []string) []want {
+		s := ds.(*dcs.Settings)
+		w, err := strconv.Atoi(strings.TrimPrefix(tr.event, "motion-window-"))
+		if err != nil || !slices.Contains(s.MotionWindows, w) || !s.SendSnapshotsByEmail {
+			return nil
+		}
+		if logged(log, fmt.Sprintf("motion in window %d: outside the recording schedule", w)) {
+			return nil
+		}
+		// A snapshot every interval while the motion lasts, the first at
+		// once; one due after the end of the run is never taken.
+		every := time.Duration(s.SnapshotInterval) * time.Second
+		count := max(1, int((tr.lasting+every-1)/every))
+		n := 0
+		for i := range count {
+			if tr.at+time.Duration(i)*every < tr.end {
+				n++
+			}
+		}
+		return []want{{fmt.Sprintf("motion window %d", w), n}}
+	},
+	schedule: func(device.Settings, string) ([]time.Duration, bool) { return nil, false },
+	servers:  func(device.Settings) []security { return nil }, // port 25 only, no SSL
+}
+
+var bbKnowledge = knowledge{
+	presets: []string{"gmail-like", "isp-relay", "legacy-plain"},
+	frames:  true,
+	vary: func(r *rand.Rand, w *world) {
+		if chance(r, 0.1) {
+			w.set("ssl", pick(r, true, false))
+			w.set("port", pick(r, 25, 465, 587))
+		}
+		if chance(r, 0.2) {
+			w.set("send_on", pick(r, []string{"sensor"}, []string{"alarm-input", "detection"}))
+		}
+		if chance(r, 0.2) {
+			w.set("destination_addresses", []string{"owner@example.com", "guard@example.com", "site@example.com"}[:1+r.IntN(3)])
+		}
+	},
+	mails: func(ds device.Settings, tr fired, log []string) []want {
+		if !slices.Contains(ds.(*bb.Settings).SendOn, tr.event) {
+			return nil
+		}
+		return []want{{tr.event, 1}}
+	},
+	schedule: func(device.Settings, string) ([]time.Duration, bool) { return nil, false },
+	servers: func(ds device.Settings) []security {
+		s := ds.(*bb.Settings)
+		return []security{{host: s.SMTPServer, port: s.Port, tls: s.SSL}}
+	},
+}
+
+var agentKnowledge = knowledge{
+	presets: []string{"isp-relay", "legacy-plain"},
+	vary: func(r *rand.Rand, w *world) {
+		if chance(r, 0.3) {
+			w.set("ping_server", true)
+		}
+		if chance(r, 0.2) {
+			w.set("from_header", "monitor@example.net")
+		}
+	},
+	mails: func(ds device.Settings, tr fired, log []string) []want {
+		switch tr.event {
+		case "send-test-message":
+			return []want{{"test message", 1}}
+		case "alert":
+			return []want{{"alert", 1}}
+		}
+		return nil
+	},
+	schedule: func(ds device.Settings, kind string) ([]time.Duration, bool) {
+		if kind == "alert" {
+			return agent.Retries, false
+		}
+		return nil, false
+	},
+	servers: func(device.Settings) []security { return nil }, // no login, no TLS
+}
+
+var mailerKnowledge = knowledge{
+	presets: []string{"gmail-like", "outlook-like", "isp-relay", "legacy-plain"},
+	vary: func(r *rand.Rand, w *world) {
+		if chance(r, 0.15) {
+			enc := pick(r, "None", "Optional", "Required", "Certified")
+			w.set("ssl_tls_encryption", enc)
+			w.set("smtp_server_port", pick(r, 25, 587, 465))
+		}
+		if chance(r, 0.2) {
+			w.set("recipients", []string{"reader@example.com", "editor@example.com", "sub@example.com"}[:1+r.IntN(3)])
+		}
+		if chance(r, 0.15) {
+			w.direct = true
+		}
+	},
+	mails: func(ds device.Settings, tr fired, log []string) []want {
+		var out []want
+		for _, to := range ds.(*mailer.Settings).Recipients {
+			out = append(out, want{"to " + to, 1})
+		}
+		return out
+	},
+	schedule: func(device.Settings, string) ([]time.Duration, bool) { return nil, false },
+	servers: func(ds device.Settings) []security {
+		s := ds.(*mailer.Settings)
+		if s.Delivery == mailer.Direct {
+			return nil // to the exchangers, without a login
+		}
+		level := s.SSLTLSEncryption
+		return []security{{
+			host: s.SMTPServerAddress, port: s.SMTPServerPort,
+			tls:    level == mailer.EncryptionRequired || level == mailer.EncryptionCertified || s.SMTPServerPort == mailer.SSLPort,
+			verify: level == mailer.EncryptionCertified,
+		}}
+	},
+}
+
+// logged reports whether the device wrote a line of its log that begins
+// with prefix.
+func logged(log []string, prefix string) bool {
+	return slices.ContainsFunc(log, func(l string) bool { return strings.HasPrefix(l, prefix) })
+}
+
+// dropLine is the line a mail task writes when it drops a mail for want
+// of room (alert.MailTask.Submit): the device saying so is what makes a
+// drop not silent.
+var dropLine = regexp.MustCompile(`^mail dropped \((.*)\): the mail queue is full`)
+
+// Variants of a model have their base's knowledge.
+func knowledgeOf(model string) (knowledge, bool) {
+	k, ok := models[model]
+	return k, ok
+}
+
+// KnownModels lists the models explore knows, sorted.
+func KnownModels() []string {
+	var out []string
+	for m := range models {
+		out = append(out, m)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// the models' settings types, for the knowledge above; referenced here so
+// that a renamed one is a compile error in this file.
+var _ = []device.Settings{&ptz.Settings{}, &dir.Settings{}, &dcs.Settings{}, &bb.Settings{}, &agent.Settings{}, &mailer.Settings{}}
