@@ -202,3 +202,22 @@ func BenchmarkExploredFrames(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEncodeBesideImageJPEG: one fresh main-stream frame (4 MP), as
+// Encode draws and encodes it and as image/jpeg encodes the reference
+// rendering, the same bytes; the ratio of the two is the figure.
+func BenchmarkEncodeBesideImageJPEG(b *testing.B) {
+	spec := Spec{Seed: 1, Stream: MainStream, Index: 3, Taken: taken}
+	b.Run("alertsim", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Encode(spec); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("image-jpeg", func(b *testing.B) {
+		for b.Loop() {
+			referenceEncode(b, spec)
+		}
+	})
+}
