@@ -130,10 +130,10 @@ gate: tools
 ## build/explore/ that make replay plays. JUnit and a summary in build/.
 ## make explore [N=1000] [SEED=1] [MODEL=ptz-4g] [FIRMWARE=5.2.0] [SHARD=k/n] [JOBS=2]
 ## make explore CHECK=path/to/case.yaml   (play a file twice and judge it)
-N    ?= 1000
-SEED ?= 1
+# N and SEED default here, not globally: make replay and make report play
+# the file's own seed unless SEED is given.
 explore: runner
-	@$(GO) run ./cmd/alertsim explore -runner $(RUNNER) -n $(N) -seed $(SEED) -shard $(SHARD) $(if $(MODEL),-model $(MODEL)) $(if $(FIRMWARE),-firmware $(FIRMWARE)) $(if $(JOBS),-jobs $(JOBS)) $(if $(CHECK),-check "$(abspath $(CHECK))")
+	@$(GO) run ./cmd/alertsim explore -runner $(RUNNER) -n $(or $(N),1000) -seed $(or $(SEED),1) -shard $(SHARD) $(if $(MODEL),-model $(MODEL)) $(if $(FIRMWARE),-firmware $(FIRMWARE)) $(if $(JOBS),-jobs $(JOBS)) $(if $(CHECK),-check "$(abspath $(CHECK))")
 
 # The CI workflow (.github/workflows), checked by actionlint, a Go tool
 # pinned in go.mod.
