@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"slices"
 	"testing"
+	"time"
 
 	"alertsim/explore"
 	"alertsim/scenarios"
@@ -101,3 +102,23 @@ func TestEveryModelIsKnown(t *testing.T) {
 
 // the scenarios package registers the models.
 var _ = scenarios.Parse
+
+// TestFaultsCountsEveryTrouble: each trouble a world can hold counts as a
+// fault of its own, so that "at most three faults" of a shrunk case cannot
+// hide a loss burst, a black hole or a NAT timeout.
+func TestFaultsCountsEveryTrouble(t *testing.T) {
+	s := &explore.Spec{
+		Network: explore.NetworkSpec{
+			Loss: &explore.LossSpec{Rate: 0.01}, PathMTU: 1400, Blackhole: true, NATIdle: time.Minute,
+			BlockedPorts: []int{25}, MSSClamp: 1200, Faults: []explore.FaultSpec{{Kind: "down"}},
+		},
+		DNS: &explore.DNSSpec{Servers: []explore.DNSServerSpec{{Faults: []explore.DNSFaultSpec{{}}}}},
+		Servers: []explore.ServerSpec{{
+			Greylist: time.Minute, RateLimit: &explore.RateLimitSpec{Messages: 1, Per: time.Hour}, Tarpit: time.Second, Disconnect: 100,
+			Certificate: "expired", MinTLS: "1.3", Faults: []explore.ServerFaultSpec{{}},
+		}},
+	}
+	if got, want := s.Faults(), 14; got != want {
+		t.Errorf("Faults() = %d for a world of %d troubles", got, want)
+	}
+}

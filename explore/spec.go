@@ -146,11 +146,18 @@ type TriggerSpec struct {
 	For   time.Duration
 }
 
-// Faults counts what a shrunk case is judged small by: the link's faults,
-// the DNS servers' and the mail servers', and each of the server's
-// misbehaviours (greylisting, a rate limit, a tarpit, a hang-up).
+// Faults counts what a shrunk case is judged small by: the link's faults
+// and each trouble of the network (loss, a path MTU black hole, a NAT's
+// idle timeout, blocked ports, an MSS clamp), the DNS servers' faults and
+// the mail servers', and each of a server's misbehaviours (greylisting, a
+// rate limit, a tarpit, a hang-up, a certificate of its own, a TLS floor).
 func (s *Spec) Faults() int {
 	n := len(s.Network.Faults)
+	for _, on := range []bool{s.Network.Loss != nil, s.Network.Blackhole, s.Network.NATIdle > 0, len(s.Network.BlockedPorts) > 0, s.Network.MSSClamp > 0} {
+		if on {
+			n++
+		}
+	}
 	if s.DNS != nil {
 		for _, d := range s.DNS.Servers {
 			n += len(d.Faults)
@@ -158,7 +165,7 @@ func (s *Spec) Faults() int {
 	}
 	for _, srv := range s.Servers {
 		n += len(srv.Faults)
-		for _, on := range []bool{srv.Greylist > 0, srv.RateLimit != nil, srv.Tarpit > 0, srv.Disconnect > 0} {
+		for _, on := range []bool{srv.Greylist > 0, srv.RateLimit != nil, srv.Tarpit > 0, srv.Disconnect > 0, srv.Certificate != "", srv.MinTLS != ""} {
 			if on {
 				n++
 			}

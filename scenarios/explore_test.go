@@ -72,6 +72,15 @@ func TestExplore(t *testing.T) {
 	// leaves it behind for the runner to name and replay.
 	current := filepath.Join(*exploreOut, fmt.Sprintf("current-%s-%d-of-%d.yaml", strings.ReplaceAll(flag.Lookup("shard").Value.String(), "/", "-of-"), m, j))
 	f := explore.Filter{Model: *exploreModel, Firmware: *exploreFirmware}
+	// A model or firmware the registry does not know would fail every
+	// case the same way: said once, before any is played.
+	if _, err := explore.Generate(*exploreSeed, 0, f); err != nil {
+		fmt.Printf("\n%v\n", err)
+		os.Stdout.Sync()
+		os.Exit(1)
+	}
+	// A file left by an earlier run must not be taken for this one's.
+	os.Remove(current)
 	var cs []results.Case
 	begin := time.Now()
 	for i := *exploreFrom; i < *exploreN; i++ {
@@ -106,15 +115,21 @@ func TestExplore(t *testing.T) {
 func exploreCase(t *testing.T, root uint64, i int, f explore.Filter, current string) results.Case {
 	out := results.Case{Root: root, Index: i}
 	begin := time.Now()
-	t.Run(out.Name(), func(t *testing.T) {
+	setup := func(t *testing.T, err error) {
+		out.Violations = append(out.Violations, results.Violation{Invariant: invSetup, Detail: err.Error()})
+		t.Error(err)
+	}
+	passed := t.Run(out.Name(), func(t *testing.T) {
 		c, err := explore.DrawCase(root, i, f)
 		if err != nil {
-			t.Fatal(err)
+			setup(t, err)
+			return
 		}
 		// Written before the pilot plays it, and again once aimed.
 		os.WriteFile(current, c.Source, 0o644)
 		if err := c.Aim(t); err != nil {
-			t.Fatal(err)
+			setup(t, fmt.Errorf("the pilot play: %w", err))
+			return
 		}
 		out.Seed, out.Model, out.Firmware, out.Aimed = c.Spec.Seed, c.Spec.Device.Model, c.Spec.Device.Firmware, c.Aimed
 		os.WriteFile(current, c.Source, 0o644)
@@ -137,9 +152,18 @@ func exploreCase(t *testing.T, root uint64, i int, f explore.Filter, current str
 		t.Errorf("%s (seed %d, case %d of run %d)\nshrunk in %d plays to %d fault%s and %d trigger%s: make replay SCENARIO=%s\nthe case as drawn: %s",
 			first, c.Spec.Seed, i, root, sh.Plays, out.ShrunkFaults, plural(out.ShrunkFaults), len(sh.Spec.Triggers), plural(len(sh.Spec.Triggers)), out.Shrunk, out.Original)
 	})
+	// A case the test ended otherwise (a run that could not be set up:
+	// t.Fatal inside the play) is no pass.
+	if !passed && len(out.Violations) == 0 {
+		out.Violations = append(out.Violations, results.Violation{Invariant: invSetup, Detail: "the case could not be played; the worker's log says why"})
+	}
 	out.Seconds = time.Since(begin).Seconds()
 	return out
 }
+
+// invSetup names a case that could not be played at all: not an invariant
+// of the firmware, but never a pass.
+const invSetup = "setup"
 
 // checkFile plays a scenario file twice and judges it by the invariants:
 // make explore CHECK=file, for a shrunk case after a fix, or any file.

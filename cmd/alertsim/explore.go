@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"alertsim/explore"
 	"alertsim/explore/results"
 	"alertsim/scenarios"
 )
@@ -79,6 +80,10 @@ func exploreCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	if *check != "" {
 		path, _ := filepath.Abs(*check)
+		if _, err := os.Stat(path); err != nil {
+			fmt.Fprintf(stderr, "alertsim explore: -check: %v\n", err)
+			return 2
+		}
 		cmd := exec.Command(bin, "-test.run", "^TestExplore$", "-explore.check", path)
 		cmd.Dir, cmd.Stdout, cmd.Stderr = dir, stdout, stderr
 		if err := cmd.Run(); err != nil {
@@ -128,9 +133,18 @@ func exploreCmd(args []string, stdout, stderr io.Writer) int {
 
 	var cs []results.Case
 	for m := 1; m <= *jobs; m++ {
-		got, err := results.Read(job(m).results)
-		if err != nil {
+		w := job(m)
+		got, err := results.Read(w.results)
+		if err != nil && !os.IsNotExist(err) {
 			fmt.Fprintf(stderr, "alertsim explore: %v\n", err)
+			return 2
+		}
+		// A worker that ended before its part was played (a model or
+		// firmware it does not know, a results file it could not write)
+		// must not pass for one whose cases all passed.
+		if missing := w.unplayed(got, *n, k, shards); len(missing) > 0 {
+			fmt.Fprintf(stderr, "alertsim explore: worker %d/%d played %d of its %d cases (none of %s); the end of its output (%s):\n%s\n",
+				m, *jobs, len(got), len(got)+len(missing), head(missing), w.log(), w.tail())
 			return 2
 		}
 		cs = append(cs, got...)
@@ -182,6 +196,36 @@ type worker struct {
 	args                   []string
 }
 
+// log is the file the worker's runner writes its output to.
+func (w worker) log() string {
+	return filepath.Join(w.out, fmt.Sprintf("worker-%d-of-%d.log", w.m, w.j))
+}
+
+// tail is the end of the worker's output.
+func (w worker) tail() string {
+	b, _ := os.ReadFile(w.log())
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// unplayed lists the cases of the worker's part of shard k of n that its
+// results do not hold.
+func (w worker) unplayed(got []results.Case, n, k, shards int) []int {
+	have := map[int]bool{}
+	for _, c := range got {
+		have[c.Index] = true
+	}
+	var missing []int
+	for i := range n {
+		if explore.InShard(i, k, shards) && explore.InShard(i/shards, w.m, w.j) && !have[i] {
+			missing = append(missing, i)
+		}
+	}
+	return missing
+}
+
 // maxRestarts bounds how often a worker is started again after it died.
 const maxRestarts = 50
 
@@ -190,7 +234,7 @@ const maxRestarts = 50
 func (w worker) run(stderr io.Writer) error {
 	from := 0
 	for restart := 0; ; restart++ {
-		log := filepath.Join(w.out, fmt.Sprintf("worker-%d-of-%d.log", w.m, w.j))
+		log := w.log()
 		f, err := os.Create(log)
 		if err != nil {
 			return err
@@ -252,7 +296,7 @@ func writeOutputs(cs []results.Case, junit, summary string, wall time.Duration, 
 	}
 	f, err := os.Create(junit)
 	if err == nil {
-		err = results.WriteJUnit(f, results.Suites{Suites: []results.Suite{results.JUnit(name, cs)}})
+		err = results.WriteJUnit(f, results.Merge("alertsim", results.Suites{Suites: []results.Suite{results.JUnit(name, cs)}}))
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}

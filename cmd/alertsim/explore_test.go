@@ -129,3 +129,42 @@ func TestShippedRegistryHasNoVariant(t *testing.T) {
 		}
 	}
 }
+
+// TestExploreRefusesWhatItCannotPlay: a model or firmware the runner does
+// not know ends the run with exit 2 and the runner's own words (the
+// models or firmwares it has), never as a run whose cases all passed.
+func TestExploreRefusesWhatItCannotPlay(t *testing.T) {
+	bin := runner(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-model", "toaster"}, `no model "toaster" (models: bb-camera`},
+		{[]string{"-model", "ptz-4g", "-firmware", "9.9"}, `has no firmware "9.9" (firmwares: 5.2.0, 4.1.8)`},
+	} {
+		dir := t.TempDir()
+		code, out, errs := runCmd(append([]string{"explore", "-runner", bin, "-n", "4", "-jobs", "2", "-out", filepath.Join(dir, "explore"),
+			"-junit", filepath.Join(dir, "j.xml"), "-summary", filepath.Join(dir, "s.txt")}, tc.args...)...)
+		if code != 2 || !strings.Contains(errs, tc.want) || !strings.Contains(errs, "played 0 of its 2 cases") {
+			t.Errorf("explore %v: exit %d, want 2 saying %q\nstdout: %s\nstderr: %s", tc.args, code, tc.want, out, errs)
+		}
+	}
+}
+
+// TestMergeChecksTheRunWithNoResults: merge -n with results that hold no
+// case says every case is missing and fails; a negative size is refused.
+func TestMergeChecksTheRunWithNoResults(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "explore-1-of-2.jsonl")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"merge", "-junit", filepath.Join(dir, "m.xml"), "-summary", filepath.Join(dir, "m.txt")}
+	code, out, errs := runCmd(append(append(args, "-n", "5"), empty)...)
+	if code != 1 || !strings.Contains(out, "5 by none (0, 1, 2, 3, 4)") {
+		t.Errorf("merge -n 5 of no case: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	if code, _, errs := runCmd(append(append(args, "-n", "-3"), empty)...); code != 2 || !strings.Contains(errs, "-n -3") {
+		t.Errorf("merge -n -3: exit %d, stderr %s", code, errs)
+	}
+}

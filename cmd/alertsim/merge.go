@@ -36,6 +36,10 @@ func merge(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	if *n < 0 {
+		fmt.Fprintf(stderr, "alertsim merge: -n %d: the run's size is a number of cases, 0 for no check\n", *n)
+		return 2
+	}
 	var suites []results.Suites
 	var cs []results.Case
 	for _, path := range fs.Args() {
@@ -74,15 +78,16 @@ func merge(args []string, stdout, stderr io.Writer) int {
 		results.Sort(cs)
 		b.WriteString("\n")
 		results.Summary(&b, cs, 0)
-		if *n > 0 {
-			twice, missing := results.Check(cs, *n)
-			switch {
-			case len(twice) > 0 || len(missing) > 0:
-				fmt.Fprintf(&b, "\nthe shards did not play each case once: %d played twice (%s), %d by none (%s)\n", len(twice), head(twice), len(missing), head(missing))
-				status = 1
-			default:
-				fmt.Fprintf(&b, "\nthe shards played each of the run's %d cases once\n", *n)
-			}
+	}
+	// Checked even when no results were read: then every case is missing.
+	if *n > 0 {
+		twice, missing := results.Check(cs, *n)
+		switch {
+		case len(twice) > 0 || len(missing) > 0:
+			fmt.Fprintf(&b, "\nthe shards did not play each case once: %d played twice (%s), %d by none (%s)\n", len(twice), head(twice), len(missing), head(missing))
+			status = 1
+		default:
+			fmt.Fprintf(&b, "\nthe shards played each of the run's %d cases once\n", *n)
 		}
 	}
 	for _, p := range []string{*junit, *summary} {

@@ -8,7 +8,7 @@
 package results
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -92,27 +92,29 @@ func (w *Writer) Write(c Case) error {
 func (w *Writer) Close() error { return w.f.Close() }
 
 // Read reads a results file. A last line cut short (a worker killed
-// mid-write) is left out.
+// mid-write: no newline after it) is left out; any other line that is not
+// a case is an error.
 func Read(path string) ([]Case, error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	lines := bytes.Split(data, []byte("\n"))
 	var out []Case
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for line := 1; sc.Scan(); line++ {
+	for i, l := range lines {
+		if len(l) == 0 {
+			continue
+		}
 		var c Case
-		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
-			if !sc.Scan() {
+		if err := json.Unmarshal(l, &c); err != nil {
+			if i == len(lines)-1 {
 				break // the last line, cut short
 			}
-			return nil, fmt.Errorf("%s:%d: %v", path, line, err)
+			return nil, fmt.Errorf("%s:%d: not a case of explore's results: %v", path, i+1, err)
 		}
 		out = append(out, c)
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // Sort orders cases by run and index, as every output lists them.
