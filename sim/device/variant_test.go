@@ -16,20 +16,23 @@ var toy = func() *device.Model {
 		Installer: func(device.Provider) device.Setup { return device.Setup{} },
 	})
 	m, _ := device.Lookup("toy-variant-test")
+	// Its variants too, once a process (the registry is global, and
+	// go test -count=2 runs each test twice).
+	start := func(s device.Settings, env device.Env, base func(device.Settings, device.Env) (device.Device, error)) (device.Device, error) {
+		return base(s, env)
+	}
+	device.RegisterVariant(m.Name, device.Variant{Version: "x-test", Base: "0.9", Start: start})
+	device.RegisterVariant(m.Name, device.Variant{Version: "x-twice", Base: "1.0", Start: start})
 	return m
 }()
 
 // TestVariantsAreKeptApart: a variant is found by its version, listed by
 // Variants, and never among the model's shipped Firmwares.
 func TestVariantsAreKeptApart(t *testing.T) {
-	device.RegisterVariant(toy.Name, device.Variant{Version: "x-test", Base: "0.9",
-		Start: func(s device.Settings, env device.Env, base func(device.Settings, device.Env) (device.Device, error)) (device.Device, error) {
-			return base(s, env)
-		}})
 	if v, ok := toy.Variant("x-test"); !ok || v.Base != "0.9" {
 		t.Errorf("Variant(x-test) = %+v, %v", v, ok)
 	}
-	if vs := toy.Variants(); len(vs) != 1 || vs[0].Version != "x-test" {
+	if vs := toy.Variants(); len(vs) != 2 || vs[0].Version != "x-test" || vs[1].Version != "x-twice" {
 		t.Errorf("Variants() = %+v", vs)
 	}
 	for _, fw := range toy.Firmwares {
@@ -47,7 +50,6 @@ func TestRegisterVariantRefusesWhatIsNoVariant(t *testing.T) {
 	start := func(s device.Settings, env device.Env, base func(device.Settings, device.Env) (device.Device, error)) (device.Device, error) {
 		return base(s, env)
 	}
-	device.RegisterVariant(toy.Name, device.Variant{Version: "x-twice", Base: "1.0", Start: start})
 	for _, tc := range []struct {
 		name, model string
 		v           device.Variant
