@@ -190,6 +190,11 @@ func (c *checker) accounting() {
 func (c *checker) failureLog() {
 	log := c.res.FailureLog
 	for _, o := range c.res.Mails {
+		if o.Attempts == 0 && !o.Delivered {
+			// Taken by the mail task and never tried (a policy with no
+			// server): not delivered, not failed, neither dropped nor held.
+			c.fail(InvSilentLoss, "mail %d (%s) was never tried: no attempt, no failure-log entry, neither dropped nor held", o.Mail, o.Kind)
+		}
 		if len(o.Failures) > len(log) {
 			c.fail(InvSilentLoss, "mail %d (%s) had %d failed attempts; the failure log has %d entries left", o.Mail, o.Kind, len(o.Failures), len(log))
 			return
@@ -250,7 +255,7 @@ func (c *checker) retries() {
 				c.fail(InvRetrySchedule, "mail %d (%s): attempt %d after a final failure (%s at %s)", o.Mail, o.Kind, i+1, prev.Class, prev.Stage)
 			}
 		}
-		if !o.Delivered && o.Attempts < 1+len(waits) {
+		if !o.Delivered && o.Attempts > 0 && o.Attempts < 1+len(waits) {
 			f := lastOf(mine, o.Attempts)
 			due := c.virtual(o.Tries[o.Attempts-1].End) + waits[o.Attempts-1]
 			if f != nil && f.Class != alert.ClassAbandoned && (permanent || f.Class.Transient()) && due < end {

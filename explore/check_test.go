@@ -9,6 +9,7 @@ import (
 	"alertsim/explore"
 	"alertsim/fakesmtp"
 	"alertsim/scenarios"
+	"alertsim/sim/alert"
 )
 
 // played plays a library scenario, for a checker test to break.
@@ -128,4 +129,19 @@ func clone(res *scenarios.Result) *scenarios.Result {
 	r.Captured = slices.Clone(res.Captured)
 	r.Sessions = slices.Clone(res.Sessions)
 	return &r
+}
+
+// TestCheckSeesAMailNeverTried: a mail the device counts as neither
+// delivered nor failed, with no attempt at all (what alert.Deliver gives
+// for a policy with no servers), is lost without a word: the checker says
+// so rather than failing on the attempt it looks for.
+func TestCheckSeesAMailNeverTried(t *testing.T) {
+	res := played(t, "ptz/ptz-greylisted-retry-delivered.yaml")
+	r := clone(res)
+	r.Mails = []alert.Outcome{{Mail: 1, Kind: r.Mails[0].Kind}}
+	r.FailureLog = nil
+	r.Captured = nil
+	if got := broken(r); !slices.Equal(got, []string{explore.InvSilentLoss}) {
+		t.Errorf("breaks %v, want [silent-loss]: %v", got, explore.Check(r))
+	}
 }
