@@ -401,22 +401,18 @@ func (c *checker) failuresOf(o alert.Outcome) []alert.Failure {
 
 // credentials: no credential line of an AUTH exchange crosses before TLS
 // where the settings require TLS, and none at all to a server whose
-// certificate does not verify where the settings verify it.
+// certificate does not verify where the settings verify it. The rule is
+// the server's, whatever port the session is on: a firmware that falls
+// back from 587 or 465 to plain port 25 and logs in there sends the same
+// credentials to the same server in clear.
 func (c *checker) credentials() {
 	sc := c.res.Scenario
 	rules := c.k.servers(sc.Device.ModelSettings())
 	for _, ss := range c.res.Sessions {
-		local, err := netip.ParseAddrPort(ss.Session.Local)
-		if err != nil {
+		rule, ok := ruleFor(rules, ss.Server, ss.Session.Local)
+		if !ok {
 			continue
 		}
-		i := slices.IndexFunc(rules, func(r security) bool {
-			return strings.EqualFold(strings.TrimSuffix(r.host, "."), ss.Server) && r.port == int(local.Port())
-		})
-		if i < 0 {
-			continue
-		}
-		rule := rules[i]
 		inTLS, sent := false, false
 		for _, l := range ss.Session.Transcript {
 			switch {
@@ -437,6 +433,37 @@ func (c *checker) credentials() {
 			}
 		}
 	}
+}
+
+// ruleFor returns the rule for a session to host on the server's address
+// local: the rule of the settings' server of that host, on that port if
+// the settings name it on several, otherwise the strictest of them.
+// A settings' server given as an address (a BB camera's "[2001:db8::25]")
+// is the server at that address.
+func ruleFor(rules []security, host, local string) (security, bool) {
+	addr, err := netip.ParseAddrPort(local)
+	var mine []security
+	for _, r := range rules {
+		name := strings.TrimSuffix(strings.Trim(r.host, "[]"), ".")
+		ip, ipErr := netip.ParseAddr(name)
+		if strings.EqualFold(name, strings.TrimSuffix(host, ".")) || ipErr == nil && err == nil && ip.Unmap() == addr.Addr().Unmap() {
+			mine = append(mine, r)
+		}
+	}
+	if len(mine) == 0 {
+		return security{}, false
+	}
+	if err == nil {
+		if i := slices.IndexFunc(mine, func(r security) bool { return r.port == int(addr.Port()) }); i >= 0 {
+			return mine[i], true
+		}
+	}
+	rule := mine[0]
+	for _, r := range mine[1:] {
+		rule.tls = rule.tls || r.tls
+		rule.verify = rule.verify || r.verify
+	}
+	return rule, true
 }
 
 // unverifiable says why a server's certificate fails verification by the

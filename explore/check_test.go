@@ -1,6 +1,7 @@
 package explore_test
 
 import (
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -143,5 +144,26 @@ func TestCheckSeesAMailNeverTried(t *testing.T) {
 	r.Captured = nil
 	if got := broken(r); !slices.Equal(got, []string{explore.InvSilentLoss}) {
 		t.Errorf("breaks %v, want [silent-loss]: %v", got, explore.Check(r))
+	}
+}
+
+// TestCheckSeesCredentialsOnAnotherPort: a firmware set up for STARTTLS
+// on 587 that falls back to plain port 25 and logs in there sends its
+// credentials in clear to the same server: the rule is the server's, not
+// its port's.
+func TestCheckSeesCredentialsOnAnotherPort(t *testing.T) {
+	res := played(t, "ptz/ptz-outlook-587-starttls.yaml")
+	r := clone(res)
+	ss := &r.Sessions[0].Session
+	local, err := netip.ParseAddrPort(ss.Local)
+	if err != nil || local.Port() != 587 {
+		t.Fatalf("session on %q, want port 587", ss.Local)
+	}
+	ss.Local = netip.AddrPortFrom(local.Addr(), 25).String()
+	ss.Transcript = slices.DeleteFunc(slices.Clone(ss.Transcript), func(l fakesmtp.Line) bool {
+		return l.Kind == fakesmtp.Note && strings.HasPrefix(l.Text, "TLS negotiated")
+	})
+	if got := broken(r); !slices.Equal(got, []string{explore.InvCredentials}) {
+		t.Errorf("breaks %v, want [credentials]: %v", got, explore.Check(r))
 	}
 }
