@@ -305,98 +305,265 @@ func (c *checker) freshConnections(o alert.Outcome, fs []alert.Failure) {
 	}
 }
 
-// messageID is the Message-ID header of a captured message, and the
-// number of the device's mail it carries (alert.MessageID ends its
+// messageID is the Message-ID header of a captured message; mailNumber
+// reads the number of the device's mail from it (alert.MessageID ends its
 // identifiers with ".n@host").
-var messageID = regexp.MustCompile(`(?im)^Message-Id: <([0-9a-f]+\.([0-9]+)@[^>]+)>`)
+var (
+	messageID  = regexp.MustCompile(`(?im)^Message-Id:[ \t]*<([^>]+)>`)
+	mailNumber = regexp.MustCompile(`^[0-9a-f]+\.([0-9]+)@`)
+)
 
-// duplicates: a message accepted twice must be one the device sent
-// again because the 250 of the first copy never reached it: the attempt
-// that carried the first copy failed at the data stage, and the record
-// says which message is a copy of which.
-func (c *checker) duplicates() {
-	byID := map[string][]*fakesmtp.Message{}
-	var ids []string
-	mailOf := map[string]int{}
-	for _, m := range c.res.Captured {
-		if len(m.Parts) == 0 {
-			continue
+// taken is a message a server took, with what says which of the device's
+// mails it carries and how it came.
+type taken struct {
+	m      *fakesmtp.Message
+	server string
+	// id is its Message-ID ("" without one); mails are the device's mails
+	// it belongs to: the number its Message-ID carries, and the mail whose
+	// attempt opened the connection that carried it (the mail task sends
+	// one mail at a time). A firmware that gives each attempt a new
+	// identifier still sends the mail over its own attempts' connections.
+	id    string
+	mails []int
+	// sess is the server's session that took it, conn the device's end of
+	// its connection.
+	sess *fakesmtp.Session
+	conn netip.AddrPort
+}
+
+// takenMessages returns the messages the servers took, in order of
+// reception, each with its mail.
+func (c *checker) takenMessages() []taken {
+	var out []taken
+	for i, m := range c.res.Captured {
+		t := taken{m: m}
+		if i < len(c.res.Received) {
+			t.server = c.res.Received[i].Server
 		}
-		g := messageID.FindStringSubmatch(m.Parts[0].Header)
-		if g == nil {
-			continue
+		if len(m.Parts) > 0 {
+			if g := messageID.FindStringSubmatch(m.Parts[0].Header); g != nil {
+				t.id = g[1]
+				if n := mailNumber.FindStringSubmatch(t.id); n != nil {
+					k, _ := strconv.Atoi(n[1])
+					t.mails = append(t.mails, k)
+				}
+			}
 		}
-		if byID[g[1]] == nil {
-			ids = append(ids, g[1])
+		if j := slices.IndexFunc(c.res.Sessions, func(ss scenarios.ServerSession) bool {
+			return strings.EqualFold(ss.Server, t.server) && ss.Session.ID == m.Session
+		}); j >= 0 {
+			t.sess = &c.res.Sessions[j].Session
 		}
-		byID[g[1]] = append(byID[g[1]], m)
-		mailOf[g[1]], _ = strconv.Atoi(g[2])
+		remote := m.Remote
+		if t.sess != nil {
+			remote = t.sess.Remote
+		}
+		if conn, err := netip.ParseAddrPort(remote); err == nil {
+			t.conn = conn
+			if n, _ := c.attemptOf(conn, m.Received.Sub(c.res.Start)); n > 0 && !slices.Contains(t.mails, n) {
+				t.mails = append(t.mails, n)
+			}
+		}
+		out = append(out, t)
 	}
-	delivered := map[int]bool{}
+	return out
+}
+
+// opened returns when the device opened the connection conn (sent its
+// first SYN), the last time before at, or -1.
+func (c *checker) opened(conn netip.AddrPort, at time.Duration) time.Duration {
+	host := string(c.res.Scenario.Device.Hostname)
+	when := time.Duration(-1)
+	for _, ev := range c.res.Trace {
+		if ev.Kind == netem.EventConnect && ev.Host == host && ev.Flow.Src == conn {
+			if d := ev.At.Sub(c.res.Start); d <= at {
+				when = d
+			}
+		}
+	}
+	return when
+}
+
+// attemptOf returns the mail and the attempt under way when the device
+// opened the connection conn (before at), or zeros.
+func (c *checker) attemptOf(conn netip.AddrPort, at time.Duration) (mail, attempt int) {
+	open := c.opened(conn, at)
+	if open < 0 {
+		return 0, 0
+	}
 	for _, o := range c.res.Mails {
-		if o.Delivered {
-			delivered[o.Mail] = true
+		for i, tr := range o.Tries {
+			if c.virtual(tr.Start) <= open && open <= c.virtual(tr.End) {
+				return o.Mail, i + 1
+			}
 		}
 	}
-	for n := range delivered {
-		if !slices.ContainsFunc(ids, func(id string) bool { return mailOf[id] == n }) {
-			c.fail(InvSilentLoss, "mail %d is delivered by the device's account, and no server has it", n)
+	return 0, 0
+}
+
+// duplicates: a mail accepted twice must be one the device sent again
+// because the 250 of the first copy never reached it, which the server's
+// session and the network's trace must show (replyLost), and the record
+// must say which message is a copy. Copies are grouped by the device's
+// mail, not by Message-ID alone: a firmware that makes a new identifier
+// per attempt sends one mail twice all the same.
+func (c *checker) duplicates() {
+	all := c.takenMessages()
+	// Union the messages that share a mail or an identifier.
+	parent := make([]int, len(all))
+	for i := range parent {
+		parent[i] = i
+	}
+	var root func(int) int
+	root = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	first := map[string]int{}
+	for i, t := range all {
+		keys := []string{}
+		if t.id != "" {
+			keys = append(keys, "id "+t.id)
+		}
+		for _, n := range t.mails {
+			keys = append(keys, fmt.Sprint("mail ", n))
+		}
+		for _, k := range keys {
+			if j, ok := first[k]; ok {
+				parent[root(i)] = root(j)
+			} else {
+				first[k] = i
+			}
 		}
 	}
-	for _, id := range ids {
-		copies := byID[id]
+	for _, o := range c.res.Mails {
+		if o.Delivered && !slices.ContainsFunc(all, func(t taken) bool { return slices.Contains(t.mails, o.Mail) }) {
+			c.fail(InvSilentLoss, "mail %d is delivered by the device's account, and no server has it", o.Mail)
+		}
+	}
+	groups := map[int][]taken{}
+	var roots []int
+	for i, t := range all {
+		r := root(i)
+		if groups[r] == nil {
+			roots = append(roots, r)
+		}
+		groups[r] = append(groups[r], t)
+	}
+	for _, r := range roots {
+		copies := groups[r]
 		if len(copies) < 2 {
 			continue
 		}
-		n := mailOf[id]
-		oi := slices.IndexFunc(c.res.Mails, func(o alert.Outcome) bool { return o.Mail == n })
-		for _, m := range copies[:len(copies)-1] {
-			at := m.Received.Sub(c.res.Start)
-			if oi < 0 || !c.lostAfterData(c.res.Mails[oi], at) {
-				c.fail(InvDuplicate, "message %s accepted %d times; the device heard the 250 for the copy received at %s", id, len(copies), scenarios.Clock(at))
+		name := "message " + copies[0].id
+		if len(copies[0].mails) > 0 {
+			name = fmt.Sprintf("mail %d", copies[0].mails[0])
+		}
+		for _, t := range copies[:len(copies)-1] {
+			if why := c.replyLost(t); why != "" {
+				c.fail(InvDuplicate, "%s accepted %d times; the copy received at %s (message %d, session %d of %s) is no lost 250: %s",
+					name, len(copies), scenarios.Clock(t.m.Received.Sub(c.res.Start)), t.m.ID, t.m.Session, t.server, why)
 			}
 		}
-		for _, m := range copies[1:] {
-			if !strings.Contains(string(c.res.Record), fmt.Sprintf("message %d is a copy of message ", m.ID)) {
-				c.fail(InvDuplicate, "message %d is a second copy of %s (the 250 of the first was lost), and the record does not say so", m.ID, id)
+		for i, t := range copies[1:] {
+			earlier := copies[:i+1]
+			j := slices.IndexFunc(earlier, func(e taken) bool { return e.id != "" && e.id == t.id })
+			if j < 0 {
+				c.fail(InvDuplicate, "message %d carries %s again under another Message-ID (<%s>, the first copy's <%s>): neither the record nor the recipient can tell it is a copy",
+					t.m.ID, name, t.id, copies[0].id)
+				continue
+			}
+			if !strings.Contains(string(c.res.Record), fmt.Sprintf("message %d is a copy of message %d ", t.m.ID, earlier[j].m.ID)) {
+				c.fail(InvDuplicate, "message %d is a second copy of <%s> (the 250 of the first was lost), and the record does not say so", t.m.ID, t.id)
 			}
 		}
 	}
 }
 
-// lostAfterData reports whether the attempt of the mail under way when a
-// copy was received, or the last before it, failed at the data stage:
-// the server took the message, and its 250 never reached the device. A
-// server may store the message after the device gave up on the reply (a
-// tarpit holds the 250 back, the link resets meanwhile), so the copy can
-// be received after its attempt ended.
-func (c *checker) lostAfterData(o alert.Outcome, at time.Duration) bool {
-	log := c.failuresOf(o)
-	try := -1
-	for i, tr := range o.Tries {
-		if c.virtual(tr.Start) <= at {
-			try = i
+// replyLost says why a message the device sent again was not SMTP's known
+// duplicate, or "" if it was: the server took the message and sent its 250
+// (the 250 in its session's transcript), or tried to on a connection the
+// network had already broken at its end (no reply after the message, a
+// reset in the trace), and the device's attempt over that connection failed
+// waiting for the reply (at the data stage, after the server's 354) because
+// the connection broke (a reset, a cut or a timeout of it in the trace) or
+// the device's wait for the reply ran out. A device that logged a failure
+// at data for any other reason heard the 250, or could have.
+//
+// The record's line marking a copy is written for every repeated
+// Message-ID, whatever happened: it is no evidence.
+func (c *checker) replyLost(t taken) string {
+	if t.sess == nil || !t.conn.IsValid() {
+		return "no session of the server took it from a connection of the device"
+	}
+	tr := t.sess.Transcript
+	at := t.m.Received
+	// The server's 354, after which the device sends the message.
+	go354 := time.Duration(0)
+	for _, l := range tr {
+		if l.Kind == fakesmtp.Reply && !l.At.After(at) && strings.HasPrefix(l.Text, "354") {
+			go354 = l.At.Sub(c.res.Start)
 		}
 	}
-	for _, f := range log {
-		if try >= 0 && f.Attempt == try+1 && f.Stage == "data" {
+	i := slices.IndexFunc(tr, func(l fakesmtp.Line) bool { return l.Kind == fakesmtp.Reply && !l.At.Before(at) })
+	switch {
+	case i >= 0 && !strings.HasPrefix(tr[i].Text, "250"):
+		return fmt.Sprintf("the server answered the message %q", tr[i].Text)
+	case i < 0 && !c.broke(t.sess.Local, t.conn, go354, at.Sub(c.res.Start)+time.Millisecond, true):
+		return "the server's session has no 250 for it, and its connection was not broken at the server's end"
+	}
+	f := c.failureOver(t.conn)
+	if f == nil {
+		return "no failed attempt of the device used its connection: the device heard the 250"
+	}
+	failed := c.virtual(f.Time)
+	switch {
+	case f.Stage != "data":
+		return fmt.Sprintf("the attempt that carried it failed at %s (%s), not waiting for the reply to the message", f.Stage, f.Class)
+	case failed < go354:
+		return fmt.Sprintf("the attempt that carried it failed at %s, before the server's 354 at %s", scenarios.Clock(failed), scenarios.Clock(go354))
+	case f.Class == alert.ClassTimeout:
+		return "" // the device's wait for the reply ran out
+	case c.broke("", t.conn, go354, failed+time.Millisecond, false):
+		return ""
+	}
+	return fmt.Sprintf("the attempt that carried it failed at data (%s: %s) at %s, and the trace shows its connection neither reset, cut nor timed out",
+		f.Class, f.Detail, scenarios.Clock(failed))
+}
+
+// failureOver returns the device's failure of the attempt that used the
+// connection conn, if one failed.
+func (c *checker) failureOver(conn netip.AddrPort) *alert.Failure {
+	for i := range c.res.FailureLog {
+		if slices.Contains(c.res.FailureLog[i].Conns, conn) {
+			return &c.res.FailureLog[i]
+		}
+	}
+	return nil
+}
+
+// broke reports whether the trace shows the connection whose device end
+// is conn reset, cut or timed out between from and to: at the device's
+// end, or with atServer at the server's (the server's address local).
+func (c *checker) broke(local string, conn netip.AddrPort, from, to time.Duration, atServer bool) bool {
+	host := string(c.res.Scenario.Device.Hostname)
+	for _, ev := range c.res.Trace {
+		switch ev.Kind {
+		case netem.EventReset, netem.EventResetByPeer, netem.EventConnTimeout:
+		default:
+			continue
+		}
+		if d := ev.At.Sub(c.res.Start); d < from || d > to {
+			continue
+		}
+		if atServer && ev.Flow.Dst == conn && ev.Flow.Src.String() == local || !atServer && ev.Host == host && ev.Flow.Src == conn {
 			return true
 		}
 	}
 	return false
-}
-
-// failuresOf returns a mail's part of the failure log.
-func (c *checker) failuresOf(o alert.Outcome) []alert.Failure {
-	log := c.res.FailureLog
-	for _, m := range c.res.Mails {
-		n := min(len(m.Failures), len(log))
-		if m.Mail == o.Mail {
-			return log[:n]
-		}
-		log = log[n:]
-	}
-	return nil
 }
 
 // credentials: no credential line of an AUTH exchange crosses before TLS

@@ -9,6 +9,7 @@ import (
 
 	"alertsim/explore"
 	"alertsim/fakesmtp"
+	"alertsim/netem"
 	"alertsim/scenarios"
 	"alertsim/sim/alert"
 )
@@ -165,5 +166,58 @@ func TestCheckSeesCredentialsOnAnotherPort(t *testing.T) {
 	})
 	if got := broken(r); !slices.Equal(got, []string{explore.InvCredentials}) {
 		t.Errorf("breaks %v, want [credentials]: %v", got, explore.Check(r))
+	}
+}
+
+// TestCheckWantsEvidenceOfTheLostReply: the known duplicate is allowed
+// on what the server and the network show, not on the device's word: a
+// copy is excused only if the server's session has the 250 for it (or the
+// connection broke at the server before it could go out) and the
+// device's attempt over that connection failed waiting for it because the
+// connection broke or the wait ran out. And a mail sent again under a new
+// Message-ID is a copy all the same.
+func TestCheckWantsEvidenceOfTheLostReply(t *testing.T) {
+	res := played(t, "network/ptz-250-lost-after-data-sent-again.yaml")
+	if got := broken(res); len(got) != 0 {
+		t.Fatalf("the known duplicate breaks %v: %v", got, explore.Check(res))
+	}
+	first := res.Captured[0]
+	for _, tc := range []struct {
+		name   string
+		change func(r *scenarios.Result)
+	}{
+		{"the server never sent its 250", func(r *scenarios.Result) {
+			ss := &r.Sessions[0].Session
+			ss.Transcript = slices.DeleteFunc(slices.Clone(ss.Transcript), func(l fakesmtp.Line) bool {
+				return l.Kind == fakesmtp.Reply && strings.HasPrefix(l.Text, "250 2.0.0") && !l.At.Before(first.Received)
+			})
+		}},
+		{"the device failed at data on a connection nothing broke", func(r *scenarios.Result) {
+			r.Trace = slices.DeleteFunc(slices.Clone(r.Trace), func(ev netem.TraceEvent) bool {
+				return ev.Kind == netem.EventReset || ev.Kind == netem.EventNetworkReset
+			})
+			r.FailureLog[0].Detail = "unexpected reply: 250 2.0.0 Ok: queued as 47A14B6201"
+		}},
+		{"a new Message-ID for the second attempt", func(r *scenarios.Result) {
+			m := *r.Captured[1]
+			m.Parts = slices.Clone(m.Parts)
+			m.Parts[0].Header = strings.Replace(m.Parts[0].Header, ".1@", ".7@", 1)
+			if m.Parts[0].Header == r.Captured[1].Parts[0].Header {
+				t.Fatalf("no Message-ID to change in %q", m.Parts[0].Header)
+			}
+			r.Captured[1] = &m
+			r.Received = slices.Clone(r.Received)
+			r.Received[1].Message = &m
+			// The record marks a copy by its Message-ID: this one it would not.
+			r.Record = []byte(strings.ReplaceAll(string(r.Record), "message 2 is a copy of message 1", "message 2"))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := clone(res)
+			tc.change(r)
+			if got := broken(r); !slices.Equal(got, []string{explore.InvDuplicate}) {
+				t.Errorf("breaks %v, want [duplicate]: %v", got, explore.Check(r))
+			}
+		})
 	}
 }
