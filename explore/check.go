@@ -136,15 +136,39 @@ func (c *checker) logAt(at time.Duration) []string {
 	return out
 }
 
+// logMailUnderWay reports whether a router's log mail was on its way at
+// an instant (the router mails one at a time): queued or being tried, from
+// when it was asked for (its first attempt begins 2 ns after, the mail task
+// being free) until its last attempt ended, or held at the end of the run.
+// started is the kind of the mail on its way when it was asked for at
+// that very instant.
+func (c *checker) logMailUnderWay(at time.Duration) (busy bool, started string) {
+	isLog := func(kind string) bool { return kind == "email now" || slices.Contains(c.k.spontaneous, kind) }
+	later := false
+	for _, o := range c.res.Mails {
+		if !isLog(o.Kind) || len(o.Tries) == 0 {
+			continue
+		}
+		start, end := c.virtual(o.Tries[0].Start), c.virtual(o.Tries[len(o.Tries)-1].End)
+		if start-time.Millisecond <= at && at <= end {
+			if start >= at {
+				started = o.Kind
+			}
+			return true, started
+		}
+		later = later || start > at
+	}
+	// One held at the end was asked for before any tried after it.
+	return !later && slices.ContainsFunc(c.res.Unsent, isLog), ""
+}
+
 // accounting: for each kind of mail, the mails the triggers asked for
 // are the mails tried, dropped with a log line, or still held at the end.
 func (c *checker) accounting() {
 	settings := c.res.Scenario.Device.ModelSettings()
 	wanted := map[string]int{}
-	for _, tr := range c.firings() {
-		for _, w := range c.k.mails(settings, tr, c.logAt(tr.at)) {
-			wanted[w.kind] += w.n
-		}
+	for _, w := range c.k.mails(c, settings, c.firings()) {
+		wanted[w.kind] += w.n
 	}
 	got := map[string]int{}
 	for _, o := range c.res.Mails {

@@ -12,6 +12,8 @@ import (
 	"alertsim/netem"
 	"alertsim/scenarios"
 	"alertsim/sim/alert"
+	"alertsim/sim/dcs"
+	"alertsim/sim/ptz"
 )
 
 // played plays a library scenario, for a checker test to break.
@@ -220,4 +222,61 @@ func TestCheckWantsEvidenceOfTheLostReply(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCheckKeepsOffMailOnlyWhatTheSettingsSay: a device's log line saying
+// it kept an event off mail (a PTZ camera's alert interval, a DCS
+// camera's recording schedule, a router's log mail already on its way)
+// excuses the missing mail only where the settings and the trigger times
+// say the event is kept off mail.
+func TestCheckKeepsOffMailOnlyWhatTheSettingsSay(t *testing.T) {
+	t.Run("ptz alert interval", func(t *testing.T) {
+		// Motion every 15 s with a 60 s interval: two of five mailed.
+		res := played(t, "ptz/ptz-alert-interval-throttles-events.yaml")
+		if got := broken(res); len(got) != 0 {
+			t.Fatalf("the library run breaks %v: %v", got, explore.Check(res))
+		}
+		s := res.Scenario.Device.ModelSettings().(*ptz.Settings)
+		for _, interval := range []int{0, 30} {
+			s.AlertInterval = interval
+			if got := broken(res); !slices.Equal(got, []string{explore.InvSilentLoss}) {
+				t.Errorf("with an alert interval of %d s, breaks %v, want [silent-loss]: %v", interval, got, explore.Check(res))
+			}
+		}
+	})
+	t.Run("dcs recording schedule", func(t *testing.T) {
+		// Motion at 00:00:30, outside 00:01-08:00: nothing mailed.
+		res := played(t, "dcs/dcs-outside-recording-schedule.yaml")
+		if got := broken(res); len(got) != 0 {
+			t.Fatalf("the library run breaks %v: %v", got, explore.Check(res))
+		}
+		res.Scenario.Device.ModelSettings().(*dcs.Settings).RecordingSchedule = "00:00-08:00"
+		if got := broken(res); !slices.Equal(got, []string{explore.InvSilentLoss}) {
+			t.Errorf("with motion inside the schedule, breaks %v, want [silent-loss]: %v", got, explore.Check(res))
+		}
+	})
+	t.Run("dir log mail on its way", func(t *testing.T) {
+		// Email Now at 01:00:00 mails the log.
+		res := played(t, "dir/dir-schedule-and-email-now-same-instant.yaml")
+		if got := broken(res); len(got) != 0 {
+			t.Fatalf("the library run breaks %v: %v", got, explore.Check(res))
+		}
+		press := func(at time.Duration, line string) *scenarios.Result {
+			r := clone(res)
+			r.Fired = append(slices.Clone(r.Fired), scenarios.Fired{At: at, Event: "email-log-now"})
+			slices.SortStableFunc(r.Fired, func(a, b scenarios.Fired) int { return int(a.At - b.At) })
+			r.Log = append(slices.Clone(r.Log), scenarios.LogLine{At: at, Text: line})
+			return r
+		}
+		// Pressed again while the first mail is under way: rightly not mailed.
+		if r := press(time.Hour, "email now: a log mail is already on its way"); len(broken(r)) != 0 {
+			t.Errorf("a press while the log mail is on its way breaks %v", explore.Check(r))
+		}
+		for _, line := range []string{"email now: a log mail is already on its way", "email now: e-mail notification is disabled"} {
+			r := press(30*time.Minute, line)
+			if got := broken(r); !slices.Equal(got, []string{explore.InvSilentLoss}) {
+				t.Errorf("a press at 00:30:00 excused by %q breaks %v, want [silent-loss]: %v", line, got, explore.Check(r))
+			}
+		}
+	})
 }
