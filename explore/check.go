@@ -167,8 +167,9 @@ func (c *checker) logMailUnderWay(at time.Duration) (busy bool, started string) 
 func (c *checker) accounting() {
 	settings := c.res.Scenario.Device.ModelSettings()
 	wanted := map[string]int{}
-	for _, w := range c.k.mails(c, settings, c.firings()) {
-		wanted[w.kind] += w.n
+	wants := c.k.mails(c, settings, c.firings())
+	for _, w := range wants {
+		wanted[w.kind]++
 	}
 	got := map[string]int{}
 	for _, o := range c.res.Mails {
@@ -206,6 +207,85 @@ func (c *checker) accounting() {
 				accounted, kind, plural(accounted), wanted[kind], plural(wanted[kind]), got[kind], dropped[kind], unsent[kind])
 		}
 	}
+	c.held(wants, unsent)
+}
+
+// held: mail the device still held when it was switched off is no loss
+// only if the mail task could not have begun it yet. The task sends one
+// mail at a time, in the order asked: either it was busy up to the end
+// (an attempt under way, abandoned at the switch-off, or the wait for a
+// retry the schedule still had), or the oldest mail held (Unsent[0]) was
+// asked for, or taken once the task was free, so shortly before the end
+// that it was still waiting to begin (its burst still being taken, its
+// PING under way), and every mail held behind it was asked for after
+// that. Otherwise the task sat idle with mail in hand: hung for good.
+func (c *checker) held(wants []want, unsent map[string]int) {
+	if len(c.res.Unsent) == 0 {
+		return
+	}
+	settings := c.res.Scenario.Device.ModelSettings()
+	end := c.res.Scenario.Duration.D()
+	const shortly = time.Millisecond
+	// When the task was done with the mails it tried.
+	free, why := time.Duration(0), "it had tried nothing"
+	log := c.res.FailureLog
+	for _, o := range c.res.Mails {
+		mine := log[:min(len(o.Failures), len(log))]
+		log = log[len(mine):]
+		if len(o.Tries) == 0 {
+			continue
+		}
+		t := c.virtual(o.Tries[len(o.Tries)-1].End)
+		w := fmt.Sprintf("mail %d (%s) ended at %s", o.Mail, o.Kind, scenarios.Clock(t))
+		if waits, permanent := c.k.schedule(settings, o.Kind); !o.Delivered && o.Attempts <= len(waits) {
+			if f := lastOf(mine, o.Attempts); f != nil && f.Class != alert.ClassAbandoned && (permanent || f.Class.Transient()) {
+				t += waits[o.Attempts-1]
+				w = fmt.Sprintf("mail %d (%s) was due for attempt %d at %s", o.Mail, o.Kind, o.Attempts+1, scenarios.Clock(t))
+			}
+		}
+		if t >= free {
+			free, why = t, w
+		}
+	}
+	oldest := c.res.Unsent[0]
+	ready := time.Duration(0)
+	for _, w := range wants {
+		if w.kind == oldest {
+			ready = max(ready, w.ready)
+		}
+	}
+	since := end - ready - shortly
+	if free >= since {
+		return // busy up to the end, or free so late that the mail it took then was still waiting
+	}
+	for _, kind := range slices.Sorted(maps.Keys(unsent)) {
+		late := 0
+		for _, w := range wants {
+			if w.kind == kind && w.at >= since {
+				late++
+			}
+		}
+		if unsent[kind] > late {
+			c.fail(InvSilentLoss, "%d %s mail%s held at the switch-off at %s, %d asked for after %s: the mail task was free from %s (%s) and never began %s",
+				unsent[kind], kind, plural(unsent[kind]), scenarios.Clock(end), late, scenarios.Clock(max(since, 0)), scenarios.Clock(free), why, pronoun(unsent[kind]-late))
+		}
+	}
+}
+
+// dnsServers is how many DNS servers the device may ask in turn.
+func (c *checker) dnsServers() int {
+	sc := c.res.Scenario
+	n := 0
+	if sc.Device.DNSServers != nil {
+		n = len(*sc.Device.DNSServers)
+	}
+	if sc.DNS != nil {
+		n = max(n, len(sc.DNS.Servers))
+	}
+	if d, ok := sc.Device.ModelSettings().(interface{ DNSServers() []netip.Addr }); ok {
+		n = max(n, len(d.DNSServers()))
+	}
+	return n
 }
 
 // failureLog: each mail's part of the failure log (the mail task appends
@@ -707,6 +787,13 @@ func (c *checker) evidence() {
 			c.fail(InvEvidence, "alert %d (%s at %s) has %d frame%s on the %s, want %d", tr.alert, tr.event, scenarios.Clock(tr.at), have[tr.alert], plural(have[tr.alert]), ev.Store, want)
 		}
 	}
+}
+
+func pronoun(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
 }
 
 func plural(n int) string {

@@ -280,3 +280,28 @@ func TestCheckKeepsOffMailOnlyWhatTheSettingsSay(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckSeesAMailHeldForGood: a mail the device still held when it was
+// switched off is no loss only if the mail task could not have begun it
+// yet: busy up to the end (an attempt, a retry's wait) or asked for just
+// before the end. A Test Email pressed at 00:00:06, while the alert was
+// being retried, and still held at the switch-off at 00:02:00, more than
+// a minute after the alert was delivered, is a mail task hung for good.
+func TestCheckSeesAMailHeldForGood(t *testing.T) {
+	res := played(t, "ptz/ptz-greylisted-retry-delivered.yaml")
+	end := res.Scenario.Duration.D()
+	for _, tc := range []struct {
+		at   time.Duration
+		want []string
+	}{
+		{6 * time.Second, []string{explore.InvSilentLoss}},
+		{end - time.Microsecond, nil}, // pressed as the camera went off
+	} {
+		r := clone(res)
+		r.Fired = append(slices.Clone(r.Fired), scenarios.Fired{At: tc.at, Event: "test-email"})
+		r.Unsent = []string{"test email"}
+		if got := broken(r); !slices.Equal(got, tc.want) {
+			t.Errorf("a Test Email pressed at %s and held: breaks %v, want %v: %v", scenarios.Clock(tc.at), got, tc.want, explore.Check(r))
+		}
+	}
+}

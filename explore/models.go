@@ -61,10 +61,13 @@ type knowledge struct {
 	frames bool
 }
 
-// want is a number of mails of a kind that a trigger must account for.
+// want is a mail of a kind that a trigger must account for.
 type want struct {
 	kind string
-	n    int
+	// at is when the device is asked for it; ready is how long it may
+	// wait once the mail task takes it before its first attempt can
+	// begin (a burst still being taken, a PING of the server first).
+	at, ready time.Duration
 }
 
 // fired is a trigger as the run fired it, with the number of its kind of
@@ -149,7 +152,7 @@ var ptzKnowledge = knowledge{
 		last := time.Duration(-1)
 		for _, tr := range trs {
 			if tr.event == string(ptz.EventTestEmail) {
-				out = append(out, want{"test email", 1})
+				out = append(out, want{kind: "test email", at: tr.at})
 				continue
 			}
 			if interval > 0 && last >= 0 && tr.at-last < interval {
@@ -162,7 +165,14 @@ var ptzKnowledge = knowledge{
 			} else {
 				last = tr.at
 			}
-			out = append(out, want{tr.event, 1})
+			// The mail is built once the burst's last frame is taken,
+			// one second apart from the trigger (or from the second
+			// before it, with the pre-trigger frame).
+			frames := ptzBurst(s, tr.event)
+			if s.PreTriggerFrame {
+				frames--
+			}
+			out = append(out, want{kind: tr.event, at: tr.at, ready: time.Duration(max(frames-1, 0)) * time.Second})
 		}
 		return out
 	},
@@ -180,21 +190,30 @@ var ptzKnowledge = knowledge{
 	},
 	evidence: func(ds device.Settings, event string) int {
 		s := ds.(*ptz.Settings)
-		et := slices.IndexFunc(ptz.EventTypes, func(t ptz.EventType) bool { return string(t.Event) == event })
-		if et < 0 || !s.SDCardRecording {
+		if !s.SDCardRecording {
 			return 0
 		}
-		fw, _ := ptz.LookupFirmware(s.Firmware)
-		n := ptz.EventTypes[et].Burst
-		if s.SnapshotCount > 0 {
-			n = s.SnapshotCount
-		}
-		n = min(n, fw.MaxBurst)
-		if s.PreTriggerFrame {
-			n = min(n+1, fw.MaxBurst)
-		}
-		return n
+		return ptzBurst(s, event)
 	},
+}
+
+// ptzBurst is how many frames a PTZ alert takes (0 for an event that is
+// no alert).
+func ptzBurst(s *ptz.Settings, event string) int {
+	et := slices.IndexFunc(ptz.EventTypes, func(t ptz.EventType) bool { return string(t.Event) == event })
+	if et < 0 {
+		return 0
+	}
+	fw, _ := ptz.LookupFirmware(s.Firmware)
+	n := ptz.EventTypes[et].Burst
+	if s.SnapshotCount > 0 {
+		n = s.SnapshotCount
+	}
+	n = min(n, fw.MaxBurst)
+	if s.PreTriggerFrame {
+		n = min(n+1, fw.MaxBurst)
+	}
+	return n
 }
 
 var dirKnowledge = knowledge{
@@ -218,7 +237,7 @@ var dirKnowledge = knowledge{
 		// is on its way (queued or being tried) mails nothing more. The
 		// presses of one instant are taken together: the log lines of an
 		// instant do not say which press they are for.
-		n := 0
+		var out []want
 		for i := 0; i < len(trs); {
 			at, presses := trs[i].at, 0
 			for ; i < len(trs) && trs[i].at == at; i++ {
@@ -238,12 +257,11 @@ var dirKnowledge = knowledge{
 					excused = min(excused, presses-1)
 				}
 			}
-			n += presses - excused
+			for range presses - excused {
+				out = append(out, want{kind: "email now", at: at})
+			}
 		}
-		if n == 0 {
-			return nil
-		}
-		return []want{{"email now", n}}
+		return out
 	},
 	spontaneous: []string{"log full", "schedule"},
 	schedule:    func(device.Settings, string) ([]time.Duration, bool) { return nil, false },
@@ -283,13 +301,11 @@ var dcsKnowledge = knowledge{
 			// once; one due after the end of the run is never taken.
 			every := time.Duration(s.SnapshotInterval) * time.Second
 			count := max(1, int((tr.lasting+every-1)/every))
-			n := 0
 			for i := range count {
-				if tr.at+time.Duration(i)*every < tr.end {
-					n++
+				if at := tr.at + time.Duration(i)*every; at < tr.end {
+					out = append(out, want{kind: fmt.Sprintf("motion window %d", w), at: at})
 				}
 			}
-			out = append(out, want{fmt.Sprintf("motion window %d", w), n})
 		}
 		return out
 	},
@@ -316,7 +332,7 @@ var bbKnowledge = knowledge{
 		var out []want
 		for _, tr := range trs {
 			if slices.Contains(ds.(*bb.Settings).SendOn, tr.event) {
-				out = append(out, want{tr.event, 1})
+				out = append(out, want{kind: tr.event, at: tr.at})
 			}
 		}
 		return out
@@ -339,13 +355,21 @@ var agentKnowledge = knowledge{
 		}
 	},
 	mails: func(c *checker, ds device.Settings, trs []fired) []want {
+		s := ds.(*agent.Settings)
 		var out []want
 		for _, tr := range trs {
 			switch tr.event {
 			case "send-test-message":
-				out = append(out, want{"test message", 1})
+				w := want{kind: "test message", at: tr.at}
+				if s.PingServer {
+					// "with ping_server, the PING first, up to the 30 s
+					// connect timeout", once the server's name resolves:
+					// 5 s a DNS try, each server in turn, two rounds.
+					w.ready = 30*time.Second + 2*5*time.Second*time.Duration(max(c.dnsServers(), 1))
+				}
+				out = append(out, w)
 			case "alert":
-				out = append(out, want{"alert", 1})
+				out = append(out, want{kind: "alert", at: tr.at})
 			}
 		}
 		return out
@@ -376,9 +400,9 @@ var mailerKnowledge = knowledge{
 	},
 	mails: func(c *checker, ds device.Settings, trs []fired) []want {
 		var out []want
-		for range trs {
+		for _, tr := range trs {
 			for _, to := range ds.(*mailer.Settings).Recipients {
-				out = append(out, want{"to " + to, 1})
+				out = append(out, want{kind: "to " + to, at: tr.at})
 			}
 		}
 		return out
