@@ -337,6 +337,7 @@ func (c *checker) retries() {
 	settings := c.res.Scenario.Device.ModelSettings()
 	end := c.res.Scenario.Duration.D()
 	log := c.res.FailureLog
+	taken := c.takenMessages()
 	for _, o := range c.res.Mails {
 		mine := log[:min(len(o.Failures), len(log))]
 		log = log[len(mine):]
@@ -367,7 +368,7 @@ func (c *checker) retries() {
 					o.Mail, o.Kind, o.Attempts, plural(o.Attempts), f.Class, f.Stage, 1+len(waits), scenarios.Clock(due), scenarios.Clock(end))
 			}
 		}
-		c.freshConnections(o, mine)
+		c.freshConnections(o, mine, taken)
 	}
 }
 
@@ -381,30 +382,46 @@ func lastOf(fs []alert.Failure, a int) *alert.Failure {
 	return nil
 }
 
-// freshConnections: each connection a failed attempt names was opened
-// (its first SYN sent) during that attempt, not before: a retry that
-// writes to the last attempt's connection is no retry.
-func (c *checker) freshConnections(o alert.Outcome, fs []alert.Failure) {
-	host := string(c.res.Scenario.Device.Hostname)
+// freshConnections: every connection an attempt used was opened (its
+// first SYN sent) during that attempt, not before: a retry that writes to
+// the last attempt's connection is no retry. A failed attempt names its
+// connections in the failure log; the attempt that delivered used the
+// connection of the server's session that took the mail while it was
+// under way.
+func (c *checker) freshConnections(o alert.Outcome, fs []alert.Failure, taken []taken) {
+	type used struct {
+		attempt int
+		conn    netip.AddrPort
+		at      time.Duration // when it was used, at the latest
+	}
+	var uses []used
 	for _, f := range fs {
-		if f.Attempt < 1 || f.Attempt > len(o.Tries) {
+		for _, conn := range f.Conns {
+			uses = append(uses, used{f.Attempt, conn, c.virtual(f.Time)})
+		}
+	}
+	if o.Delivered && len(o.Tries) > 0 {
+		last := o.Tries[len(o.Tries)-1]
+		from, to := c.virtual(last.Start), c.virtual(last.End)
+		for _, t := range taken {
+			at := t.m.Received.Sub(c.res.Start)
+			if slices.Contains(t.mails, o.Mail) && t.conn.IsValid() && from <= at && at <= to {
+				uses = append(uses, used{len(o.Tries), t.conn, at})
+			}
+		}
+	}
+	for _, u := range uses {
+		if u.attempt < 1 || u.attempt > len(o.Tries) {
 			continue
 		}
-		begun := c.virtual(o.Tries[f.Attempt-1].Start)
-		for _, conn := range f.Conns {
-			var opened []time.Duration
-			for _, ev := range c.res.Trace {
-				if ev.Kind == netem.EventConnect && ev.Host == host && ev.Flow.Src == conn {
-					opened = append(opened, ev.At.Sub(c.res.Start))
-				}
-			}
-			if len(opened) == 0 {
-				continue // refused before it reached the network
-			}
-			if slices.IndexFunc(opened, func(d time.Duration) bool { return d >= begun }) < 0 {
-				c.fail(InvRetrySchedule, "mail %d (%s): attempt %d, begun at %s, used connection %s opened at %s: no new connection of its own",
-					o.Mail, o.Kind, f.Attempt, scenarios.Clock(begun), conn, scenarios.Clock(opened[len(opened)-1]))
-			}
+		begun := c.virtual(o.Tries[u.attempt-1].Start)
+		opened := c.opened(u.conn, u.at)
+		if opened < 0 {
+			continue // refused before it reached the network
+		}
+		if opened < begun {
+			c.fail(InvRetrySchedule, "mail %d (%s): attempt %d, begun at %s, used connection %s opened at %s: no new connection of its own",
+				o.Mail, o.Kind, u.attempt, scenarios.Clock(begun), u.conn, scenarios.Clock(opened))
 		}
 	}
 }

@@ -305,3 +305,21 @@ func TestCheckSeesAMailHeldForGood(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckSeesADeliveryOverAReusedConnection: every attempt has a
+// connection of its own, the one that delivers too: the greylisted alert
+// delivered on its third attempt over the second attempt's connection is
+// no retry.
+func TestCheckSeesADeliveryOverAReusedConnection(t *testing.T) {
+	res := played(t, "ptz/ptz-greylisted-retry-delivered.yaml")
+	r := clone(res)
+	m := *r.Captured[0]
+	reused := r.FailureLog[1].Conns[0].String()
+	m.Remote = reused
+	r.Captured[0] = &m
+	i := slices.IndexFunc(r.Sessions, func(ss scenarios.ServerSession) bool { return ss.ID == m.Session })
+	r.Sessions[i].Remote = reused
+	if got := broken(r); !slices.Equal(got, []string{explore.InvRetrySchedule}) {
+		t.Errorf("breaks %v, want [retry-schedule]: %v", got, explore.Check(r))
+	}
+}
