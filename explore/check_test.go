@@ -1,6 +1,7 @@
 package explore_test
 
 import (
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"alertsim/fakesmtp"
 	"alertsim/netem"
 	"alertsim/scenarios"
+	"alertsim/sim/agent"
 	"alertsim/sim/alert"
 	"alertsim/sim/dcs"
 	"alertsim/sim/ptz"
@@ -321,5 +323,100 @@ func TestCheckSeesADeliveryOverAReusedConnection(t *testing.T) {
 	r.Sessions[i].Remote = reused
 	if got := broken(r); !slices.Equal(got, []string{explore.InvRetrySchedule}) {
 		t.Errorf("breaks %v, want [retry-schedule]: %v", got, explore.Check(r))
+	}
+}
+
+// TestCheckHoldsTheFirmwareToItsDocumentation: what the checker expects
+// of a model is its documentation's, not the firmware's own tables, so a
+// firmware whose table is wrong is caught: a human alert's default burst
+// of 2 where the installer guide says 3, a firmware that caps bursts at 2
+// where it allows 5, an agent that tries an alert again after 30 s where
+// its document says a minute.
+func TestCheckHoldsTheFirmwareToItsDocumentation(t *testing.T) {
+	human := slices.IndexFunc(ptz.EventTypes, func(e ptz.EventType) bool { return e.Event == "human" })
+	for _, tc := range []struct {
+		name  string
+		wrong func() (undo func())
+		play  func(t *testing.T) *scenarios.Result
+		want  string
+	}{
+		{"ptz human burst of 2", func() func() {
+			was := ptz.EventTypes[human].Burst
+			ptz.EventTypes[human].Burst = 2
+			return func() { ptz.EventTypes[human].Burst = was }
+		}, func(t *testing.T) *scenarios.Result { return played(t, "ptz/ptz-human-burst-main-stream.yaml") }, explore.InvEvidence},
+		{"ptz bursts of at most 2", func() func() {
+			was := ptz.Firmwares[0].MaxBurst
+			ptz.Firmwares[0].MaxBurst = 2
+			return func() { ptz.Firmwares[0].MaxBurst = was }
+		}, func(t *testing.T) *scenarios.Result { return played(t, "ptz/ptz-human-burst-main-stream.yaml") }, explore.InvEvidence},
+		{"agent alert retried after 30 s", func() func() {
+			was := agent.Retries
+			agent.Retries = []time.Duration{30 * time.Second}
+			return func() { agent.Retries = was }
+		}, func(t *testing.T) *scenarios.Result {
+			sc, err := scenarios.Parse("agent-alert-greylisted.yaml", []byte(agentGreylisted))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return scenarios.Run(t, sc, scenarios.Options{})
+		}, explore.InvRetrySchedule},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if res := tc.play(t); len(broken(res)) != 0 {
+				t.Fatalf("the firmware as shipped breaks %v", explore.Check(res))
+			}
+			t.Cleanup(tc.wrong())
+			res := tc.play(t)
+			if got := broken(res); !slices.Equal(got, []string{tc.want}) {
+				t.Errorf("breaks %v, want [%s]: %v", got, tc.want, explore.Check(res))
+			}
+		})
+	}
+}
+
+// An agent's alert greylisted once: deferred, then delivered a minute
+// later.
+const agentGreylisted = `description: An agent's alert greylisted, delivered on its retry.
+seed: 7
+duration: 3m
+device:
+  model: smtp-agent
+  hostname: monitor-01
+  settings:
+    smtp_server: relay.corp.example
+    sender_address: monitor-01@corp.example
+    test_address: oncall@corp.example
+network:
+  profile: lan
+servers:
+  - host: relay.corp.example
+    preset: isp-relay
+    greylist: 20s
+triggers:
+  - {at: 5s, event: alert}
+`
+
+// TestDocumentedValuesAreTheFirmwares: the values the checker holds each
+// firmware to, written from the documentation, are those of the shipped
+// firmware's own tables: a table changed on one side only fails here
+// (and in every explored world it touches).
+func TestDocumentedValuesAreTheFirmwares(t *testing.T) {
+	got := map[string]int{}
+	for _, e := range ptz.EventTypes {
+		got[string(e.Event)] = e.Burst
+	}
+	if !maps.Equal(got, explore.PTZBursts) {
+		t.Errorf("ptz-4g's events and their default bursts are %v; the documentation says %v", got, explore.PTZBursts)
+	}
+	got = map[string]int{}
+	for _, fw := range ptz.Firmwares {
+		got[fw.Version] = fw.MaxBurst
+	}
+	if !maps.Equal(got, explore.PTZMaxBurst) {
+		t.Errorf("ptz-4g's firmwares take bursts of at most %v; the documentation says %v", got, explore.PTZMaxBurst)
+	}
+	if !slices.Equal(agent.Retries, explore.AgentRetries) {
+		t.Errorf("smtp-agent retries an alert after %v; the documentation says %v", agent.Retries, explore.AgentRetries)
 	}
 }
