@@ -3,6 +3,7 @@ package explore_test
 import (
 	"maps"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -418,5 +419,40 @@ func TestDocumentedValuesAreTheFirmwares(t *testing.T) {
 	}
 	if !slices.Equal(agent.Retries, explore.AgentRetries) {
 		t.Errorf("smtp-agent retries an alert after %v; the documentation says %v", agent.Retries, explore.AgentRetries)
+	}
+}
+
+// TestCheckAllowsAReplyLostBeforeItWasSent: the link resets while the
+// slow relay holds its 250 back; the relay stores the message when its
+// delay is over and the 250 cannot go out at all (no reply in the
+// transcript): still SMTP's known duplicate, on the trace's word that the
+// connection was reset at the relay's end. Without that reset in the
+// trace, a missing 250 is no evidence.
+func TestCheckAllowsAReplyLostBeforeItWasSent(t *testing.T) {
+	b, err := os.ReadFile("../scenarios/network/ptz-250-lost-after-data-sent-again.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(string(b), "{kind: reset, at: 26.72s}", "{kind: reset, at: 26.68s}", 1)
+	sc, err := scenarios.Parse("ptz-reset-before-the-250.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := scenarios.Run(t, sc, scenarios.Options{})
+	first := res.Captured[0]
+	if res.Accepted != 2 || slices.ContainsFunc(res.Sessions[0].Transcript, func(l fakesmtp.Line) bool {
+		return l.Kind == fakesmtp.Reply && !l.At.Before(first.Received)
+	}) {
+		t.Fatalf("want the message twice, the first with no reply after it: %d accepted, %v", res.Accepted, res.Sessions[0].Transcript)
+	}
+	if got := broken(res); len(got) != 0 {
+		t.Fatalf("the reply lost before it went out breaks %v: %v", got, explore.Check(res))
+	}
+	r := clone(res)
+	r.Trace = slices.DeleteFunc(slices.Clone(r.Trace), func(ev netem.TraceEvent) bool {
+		return ev.Kind == netem.EventReset && ev.Host == "mail.example-isp.net"
+	})
+	if got := broken(r); !slices.Equal(got, []string{explore.InvDuplicate}) {
+		t.Errorf("with the relay's end of the connection whole, breaks %v, want [duplicate]: %v", got, explore.Check(r))
 	}
 }
