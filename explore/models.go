@@ -31,10 +31,14 @@ type knowledge struct {
 	// may take (the loader refuses what it does not; such a world is
 	// drawn again).
 	vary func(r *rand.Rand, w *world)
-	// mails says what the device must make of a trigger: how many mails of
-	// which kind, once the log lines the device wrote for it are read
-	// (a camera's alert interval, a window that does not trigger).
-	mails func(s device.Settings, tr fired, log []string) []want
+	// mails says what the device must make of the run's triggers: how
+	// many mails of which kind. What the settings keep off mail (a
+	// window that does not trigger, notification off) is worked out from
+	// the settings and the trigger times; where they say an event is kept
+	// off mail by what the device itself saw (a camera's alert interval,
+	// a recording schedule, a log mail already on its way), the device's
+	// log line saying so is required too, and never excuses more.
+	mails func(c *checker, s device.Settings, trs []fired) []want
 	// spontaneous are the kinds of mail the device sends of its own
 	// accord (a heartbeat, a full log), which no trigger accounts for.
 	spontaneous []string
@@ -57,10 +61,13 @@ type knowledge struct {
 	frames bool
 }
 
-// want is a number of mails of a kind that a trigger must account for.
+// want is a mail of a kind that a trigger must account for.
 type want struct {
 	kind string
-	n    int
+	// at is when the device is asked for it; ready is how long it may
+	// wait once the mail task takes it before its first attempt can
+	// begin (a burst still being taken, a PING of the server first).
+	at, ready time.Duration
 }
 
 // fired is a trigger as the run fired it, with the number of its kind of
@@ -134,14 +141,40 @@ var ptzKnowledge = knowledge{
 			w.set("password", "wrong-passw0rd")
 		}
 	},
-	mails: func(s device.Settings, tr fired, log []string) []want {
-		if tr.event == string(ptz.EventTestEmail) {
-			return []want{{"test email", 1}}
+	mails: func(c *checker, ds device.Settings, trs []fired) []want {
+		s := ds.(*ptz.Settings)
+		// "alert_interval: the least time in seconds between two alert
+		// mails; events within it are kept on the SD card only": an
+		// event less than the interval after the last one mailed is not
+		// mailed, and does not start a new interval.
+		interval := time.Duration(s.AlertInterval) * time.Second
+		var out []want
+		last := time.Duration(-1)
+		for _, tr := range trs {
+			if tr.event == "test-email" {
+				out = append(out, want{kind: "test email", at: tr.at})
+				continue
+			}
+			if interval > 0 && last >= 0 && tr.at-last < interval {
+				if logged(c.logAt(tr.at), fmt.Sprintf("alert %d not mailed: within the ", tr.alert)) {
+					continue
+				}
+				// Kept off mail by the settings, but the camera did not
+				// say so: a mail for it is no surprise, and none is a
+				// loss without a word.
+			} else {
+				last = tr.at
+			}
+			// The mail is built once the burst's last frame is taken,
+			// one second apart from the trigger (or from the second
+			// before it, with the pre-trigger frame).
+			frames := ptzBurst(s, tr.event)
+			if s.PreTriggerFrame {
+				frames--
+			}
+			out = append(out, want{kind: tr.event, at: tr.at, ready: time.Duration(max(frames-1, 0)) * time.Second})
 		}
-		if logged(log, fmt.Sprintf("alert %d not mailed: within the ", tr.alert)) {
-			return nil
-		}
-		return []want{{tr.event, 1}}
+		return out
 	},
 	spontaneous: []string{"heartbeat"},
 	schedule: func(s device.Settings, kind string) ([]time.Duration, bool) {
@@ -157,21 +190,49 @@ var ptzKnowledge = knowledge{
 	},
 	evidence: func(ds device.Settings, event string) int {
 		s := ds.(*ptz.Settings)
-		et := slices.IndexFunc(ptz.EventTypes, func(t ptz.EventType) bool { return string(t.Event) == event })
-		if et < 0 || !s.SDCardRecording {
+		if !s.SDCardRecording {
 			return 0
 		}
-		fw, _ := ptz.LookupFirmware(s.Firmware)
-		n := ptz.EventTypes[et].Burst
-		if s.SnapshotCount > 0 {
-			n = s.SnapshotCount
-		}
-		n = min(n, fw.MaxBurst)
-		if s.PreTriggerFrame {
-			n = min(n+1, fw.MaxBurst)
-		}
-		return n
+		return ptzBurst(s, event)
 	},
+}
+
+// The PTZ camera's bursts as docs/SCENARIOS.md gives them (from the
+// installer guide, reference 002): "snapshot_count: snapshots per mail, 1
+// to 5 (3 on 4.1.8); 0 keeps each event's default: motion 1, human 3,
+// vehicle 3, line-crossing 2, region-intrusion 3"; 4.1.8 has "bursts of
+// 3"; 5.2.0 is the default firmware. TestDocumentedValuesAreTheFirmwares
+// holds the firmware's own tables to these.
+var (
+	ptzBursts   = map[string]int{"motion": 1, "human": 3, "vehicle": 3, "line-crossing": 2, "region-intrusion": 3}
+	ptzMaxBurst = map[string]int{"5.2.0": 5, "4.1.8": 3}
+)
+
+// agentRetries are the agent's waits for an alert, as the timings table
+// of docs/SCENARIOS.md gives them: "an alert: at once, then +1 min".
+var agentRetries = []time.Duration{time.Minute}
+
+// ptzBurst is how many frames a PTZ alert takes (0 for an event that is
+// no alert): the setting's count or the event's default, and the frame
+// from a second before with the pre-trigger frame, within the firmware's
+// most.
+func ptzBurst(s *ptz.Settings, event string) int {
+	n, ok := ptzBursts[event]
+	if !ok {
+		return 0
+	}
+	most, ok := ptzMaxBurst[s.Firmware]
+	if !ok {
+		most = ptzMaxBurst["5.2.0"]
+	}
+	if s.SnapshotCount > 0 {
+		n = s.SnapshotCount
+	}
+	n = min(n, most)
+	if s.PreTriggerFrame {
+		n = min(n+1, most)
+	}
+	return n
 }
 
 var dirKnowledge = knowledge{
@@ -187,14 +248,39 @@ var dirKnowledge = knowledge{
 			w.set("enable_email_notification", false)
 		}
 	},
-	mails: func(s device.Settings, tr fired, log []string) []want {
-		if tr.event != "email-log-now" {
-			return nil // an entry of the log, mailed with it
+	mails: func(c *checker, ds device.Settings, trs []fired) []want {
+		if !ds.(*dir.Settings).EnableEmailNotification {
+			return nil // "nothing is mailed without it"
 		}
-		if logged(log, "email now: a log mail is already on its way") || logged(log, "email now: e-mail notification is disabled") {
-			return nil
+		// The router mails one log at a time: Email Now while a log mail
+		// is on its way (queued or being tried) mails nothing more. The
+		// presses of one instant are taken together: the log lines of an
+		// instant do not say which press they are for.
+		var out []want
+		for i := 0; i < len(trs); {
+			at, presses := trs[i].at, 0
+			for ; i < len(trs) && trs[i].at == at; i++ {
+				if trs[i].event == "email-log-now" {
+					presses++
+				}
+			}
+			if presses == 0 {
+				continue // entries of the log, mailed with it
+			}
+			excused := 0
+			if busy, started := c.logMailUnderWay(at); busy {
+				excused = min(presses, count(c.logAt(at), "email now: a log mail is already on its way"))
+				if started == "email now" {
+					// The mail on its way was asked for at this very
+					// instant, by one of these presses.
+					excused = min(excused, presses-1)
+				}
+			}
+			for range presses - excused {
+				out = append(out, want{kind: "email now", at: at})
+			}
 		}
-		return []want{{"email now", 1}}
+		return out
 	},
 	spontaneous: []string{"log full", "schedule"},
 	schedule:    func(device.Settings, string) ([]time.Duration, bool) { return nil, false },
@@ -218,26 +304,29 @@ var dcsKnowledge = knowledge{
 			w.secondServer = true
 		}
 	},
-	mails: func(ds device.Settings, tr fired, log []string) []want {
+	mails: func(c *checker, ds device.Settings, trs []fired) []want {
 		s := ds.(*dcs.Settings)
-		w, err := strconv.Atoi(strings.TrimPrefix(tr.event, "motion-window-"))
-		if err != nil || !slices.Contains(s.MotionWindows, w) || !s.SendSnapshotsByEmail {
-			return nil
-		}
-		if logged(log, fmt.Sprintf("motion in window %d: outside the recording schedule", w)) {
-			return nil
-		}
-		// A snapshot every interval while the motion lasts, the first at
-		// once; one due after the end of the run is never taken.
-		every := time.Duration(s.SnapshotInterval) * time.Second
-		count := max(1, int((tr.lasting+every-1)/every))
-		n := 0
-		for i := range count {
-			if tr.at+time.Duration(i)*every < tr.end {
-				n++
+		var out []want
+		for _, tr := range trs {
+			w, err := strconv.Atoi(strings.TrimPrefix(tr.event, "motion-window-"))
+			if err != nil || !slices.Contains(s.MotionWindows, w) || !s.SendSnapshotsByEmail {
+				continue
+			}
+			if !inSchedule(s.RecordingSchedule, c.res.Clock.Reading(c.res.Start.Add(tr.at))) &&
+				logged(c.logAt(tr.at), fmt.Sprintf("motion in window %d: outside the recording schedule", w)) {
+				continue
+			}
+			// A snapshot every interval while the motion lasts, the first at
+			// once; one due after the end of the run is never taken.
+			every := time.Duration(s.SnapshotInterval) * time.Second
+			count := max(1, int((tr.lasting+every-1)/every))
+			for i := range count {
+				if at := tr.at + time.Duration(i)*every; at < tr.end {
+					out = append(out, want{kind: fmt.Sprintf("motion window %d", w), at: at})
+				}
 			}
 		}
-		return []want{{fmt.Sprintf("motion window %d", w), n}}
+		return out
 	},
 	schedule: func(device.Settings, string) ([]time.Duration, bool) { return nil, false },
 	servers:  func(device.Settings) []security { return nil }, // port 25 only, no SSL
@@ -258,11 +347,14 @@ var bbKnowledge = knowledge{
 			w.set("destination_addresses", []string{"owner@example.com", "guard@example.com", "site@example.com"}[:1+r.IntN(3)])
 		}
 	},
-	mails: func(ds device.Settings, tr fired, log []string) []want {
-		if !slices.Contains(ds.(*bb.Settings).SendOn, tr.event) {
-			return nil
+	mails: func(c *checker, ds device.Settings, trs []fired) []want {
+		var out []want
+		for _, tr := range trs {
+			if slices.Contains(ds.(*bb.Settings).SendOn, tr.event) {
+				out = append(out, want{kind: tr.event, at: tr.at})
+			}
 		}
-		return []want{{tr.event, 1}}
+		return out
 	},
 	schedule: func(device.Settings, string) ([]time.Duration, bool) { return nil, false },
 	servers: func(ds device.Settings) []security {
@@ -281,18 +373,29 @@ var agentKnowledge = knowledge{
 			w.set("from_header", "monitor@example.net")
 		}
 	},
-	mails: func(ds device.Settings, tr fired, log []string) []want {
-		switch tr.event {
-		case "send-test-message":
-			return []want{{"test message", 1}}
-		case "alert":
-			return []want{{"alert", 1}}
+	mails: func(c *checker, ds device.Settings, trs []fired) []want {
+		s := ds.(*agent.Settings)
+		var out []want
+		for _, tr := range trs {
+			switch tr.event {
+			case "send-test-message":
+				w := want{kind: "test message", at: tr.at}
+				if s.PingServer {
+					// "with ping_server, the PING first, up to the 30 s
+					// connect timeout", once the server's name resolves:
+					// 5 s a DNS try, each server in turn, two rounds.
+					w.ready = 30*time.Second + 2*5*time.Second*time.Duration(max(c.dnsServers(), 1))
+				}
+				out = append(out, w)
+			case "alert":
+				out = append(out, want{kind: "alert", at: tr.at})
+			}
 		}
-		return nil
+		return out
 	},
 	schedule: func(ds device.Settings, kind string) ([]time.Duration, bool) {
 		if kind == "alert" {
-			return agent.Retries, false
+			return agentRetries, false
 		}
 		return nil, false
 	},
@@ -314,10 +417,12 @@ var mailerKnowledge = knowledge{
 			w.direct = true
 		}
 	},
-	mails: func(ds device.Settings, tr fired, log []string) []want {
+	mails: func(c *checker, ds device.Settings, trs []fired) []want {
 		var out []want
-		for _, to := range ds.(*mailer.Settings).Recipients {
-			out = append(out, want{"to " + to, 1})
+		for _, tr := range trs {
+			for _, to := range ds.(*mailer.Settings).Recipients {
+				out = append(out, want{kind: "to " + to, at: tr.at})
+			}
 		}
 		return out
 	},
@@ -330,7 +435,8 @@ var mailerKnowledge = knowledge{
 		level := s.SSLTLSEncryption
 		return []security{{
 			host: s.SMTPServerAddress, port: s.SMTPServerPort,
-			tls:    level == mailer.EncryptionRequired || level == mailer.EncryptionCertified || s.SMTPServerPort == mailer.SSLPort,
+			// 465 is "reserved for SMTP over SSL": TLS from the first byte.
+			tls:    level == mailer.EncryptionRequired || level == mailer.EncryptionCertified || s.SMTPServerPort == 465,
 			verify: level == mailer.EncryptionCertified,
 		}}
 	},
@@ -340,6 +446,44 @@ var mailerKnowledge = knowledge{
 // with prefix.
 func logged(log []string, prefix string) bool {
 	return slices.ContainsFunc(log, func(l string) bool { return strings.HasPrefix(l, prefix) })
+}
+
+// count returns how many of the device's log lines begin with prefix.
+func count(log []string, prefix string) int {
+	n := 0
+	for _, l := range log {
+		if strings.HasPrefix(l, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// inSchedule reports whether the device's clock reading t lies in a DCS
+// recording schedule: "always", or "HH:MM-HH:MM" from the first minute up
+// to the second; a schedule that ends before it starts spans midnight.
+func inSchedule(schedule string, t time.Time) bool {
+	v := strings.ToLower(strings.TrimSpace(schedule))
+	from, to, ok := strings.Cut(v, "-")
+	if v == "" || v == "always" || !ok {
+		return true
+	}
+	minute := func(hm string) (time.Duration, bool) {
+		h, m, ok := strings.Cut(strings.TrimSpace(hm), ":")
+		hh, e1 := strconv.Atoi(h)
+		mm, e2 := strconv.Atoi(m)
+		return time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute, ok && e1 == nil && e2 == nil
+	}
+	a, ok1 := minute(from)
+	b, ok2 := minute(to)
+	if !ok1 || !ok2 {
+		return true
+	}
+	at := time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute + time.Duration(t.Second())*time.Second + time.Duration(t.Nanosecond())
+	if a <= b {
+		return at >= a && at < b
+	}
+	return at >= a || at < b
 }
 
 // dropLine is the line a mail task writes when it drops a mail for want
