@@ -135,7 +135,10 @@ func (s *Store) rewriteJournal(messages map[string]*sidecar, sessions map[string
 	}
 	s.j.close()
 	s.j.f, s.j.size, s.j.live = f, off, off
-	s.meta, s.sess = meta, sess
+	s.meta, s.sess, s.refs = meta, sess, map[pos]int{}
+	for _, p := range sess {
+		s.refs[p]++
+	}
 	return nil
 }
 

@@ -73,6 +73,7 @@ type Store struct {
 	bytes   int64
 	meta    map[string]pos // key -> its message record in the journal
 	sess    map[string]pos // key -> the record of the session that delivered it
+	refs    map[pos]int    // a session record -> how many keys of sess point to it
 	j       journal
 	changed chan struct{} // closed and replaced on every change
 	closed  bool
@@ -153,7 +154,7 @@ func Open(dir, domain string, limits Limits) (*Store, error) {
 		lock.Close()
 		return nil, err
 	}
-	s := &Store{dir: dir, domain: domain, limits: limits, lock: lock, dirf: dirf, dsync: newDirSyncer(dirf.Sync), changed: make(chan struct{}), done: make(chan struct{}), meta: map[string]pos{}, sess: map[string]pos{}}
+	s := &Store{dir: dir, domain: domain, limits: limits, lock: lock, dirf: dirf, dsync: newDirSyncer(dirf.Sync), changed: make(chan struct{}), done: make(chan struct{}), meta: map[string]pos{}, sess: map[string]pos{}, refs: map[pos]int{}}
 	if err := s.load(); err != nil {
 		s.j.close()
 		dirf.Close()
@@ -349,7 +350,21 @@ func (s *Store) forget(key string) {
 		s.j.dead(p)
 	}
 	delete(s.meta, key)
+	s.unrefSession(key)
+}
+
+// unrefSession drops a key's link to its session's record, which is dead
+// once no message it delivered is left. Called with s.mu held.
+func (s *Store) unrefSession(key string) {
+	p, ok := s.sess[key]
+	if !ok {
+		return
+	}
 	delete(s.sess, key)
+	if s.refs[p]--; s.refs[p] <= 0 {
+		delete(s.refs, p)
+		s.j.dead(p)
+	}
 }
 
 func (s *Store) removeFiles(key string) {
@@ -459,13 +474,17 @@ func (s *Store) parse(key string, sc *sidecar) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old, ok := s.meta[key]; ok {
-		s.j.dead(old)
-		s.meta[key] = p
-		for _, e := range s.entries {
-			if e.Key == key {
-				e.Attachments, e.Image = len(m.Attachments()), firstImage(m)
-			}
+	old, ok := s.meta[key]
+	if !ok {
+		// Deleted meanwhile: the new record is no one's.
+		s.j.dead(p)
+		return nil
+	}
+	s.j.dead(old)
+	s.meta[key] = p
+	for _, e := range s.entries {
+		if e.Key == key {
+			e.Attachments, e.Image = len(m.Attachments()), firstImage(m)
 		}
 	}
 	return nil
@@ -498,8 +517,14 @@ func (s *Store) AttachSession(sess fakesmtp.Session) {
 	defer s.mu.Unlock()
 	for _, k := range keys {
 		if _, ok := s.meta[k]; ok {
+			s.unrefSession(k)
 			s.sess[k] = p
+			s.refs[p]++
 		}
+	}
+	if s.refs[p] == 0 {
+		// Its messages went while it was written.
+		s.j.dead(p)
 	}
 }
 

@@ -1,0 +1,73 @@
+package emlstore
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"alertsim/fakesmtp"
+)
+
+// commit stores one message straight through the Store interface.
+func commit(t *testing.T, s *Store) string {
+	t.Helper()
+	m := &fakesmtp.Message{Received: time.Now(), From: "cam@example.com", To: []string{"owner@example.com"}}
+	d, err := s.Create(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Write([]byte("Subject: motion\r\n\r\nMotion.\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Commit(m); err != nil {
+		t.Fatal(err)
+	}
+	return m.StoreKey
+}
+
+// liveBytes is what the records in use take, by the store's own
+// positions.
+func liveBytes(s *Store) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n int64
+	for _, p := range s.meta {
+		n += int64(p.n)
+	}
+	seen := map[pos]bool{}
+	for _, p := range s.sess {
+		if !seen[p] {
+			seen[p] = true
+			n += int64(p.n)
+		}
+	}
+	return n
+}
+
+// TestJournalLiveCountsSessions: the records of sessions whose messages
+// are gone count as dead, or a store under a message limit never finds
+// its journal worth compacting and the journal grows for as long as mail
+// comes.
+func TestJournalLiveCountsSessions(t *testing.T) {
+	s, err := Open(t.TempDir(), "bench.example", Limits{Messages: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	transcript := []fakesmtp.Line{{Kind: fakesmtp.Command, Text: strings.Repeat("x", 4000)}}
+	for i := range 20 {
+		keys := []string{commit(t, s)}
+		if i%2 == 1 {
+			keys = append(keys, commit(t, s))
+		}
+		s.AttachSession(fakesmtp.Session{ID: i, StoreKeys: keys, Transcript: transcript})
+	}
+	k := commit(t, s)
+	s.Delete(k)
+	s.j.mu.Lock()
+	live := s.j.live
+	s.j.mu.Unlock()
+	if want := liveBytes(s); live != want {
+		t.Errorf("journal counts %d bytes live; its live records take %d", live, want)
+	}
+}
