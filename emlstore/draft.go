@@ -153,22 +153,41 @@ func (d *draft) Commit(m *fakesmtp.Message) error {
 	// The record first: a crash before the rename leaves a record
 	// without its .eml, which Open drops; never an .eml announced as
 	// stored without its data.
+	// Pending until the message is listed, so that a compaction in
+	// between keeps it.
+	s.mu.Lock()
 	p, err := s.appendRecord(record{Message: sc})
+	if err == nil {
+		s.pending[d.key] = p
+	}
+	s.mu.Unlock()
 	if err != nil {
 		os.Remove(d.f.Name())
 		return err
 	}
 	if err := os.Rename(d.f.Name(), s.path(d.key, ".eml")); err != nil {
+		s.dropPending(d.key)
 		os.Remove(d.f.Name())
 		return err
 	}
 	// Shared with the sessions committing at the same time (dirSyncer).
 	if err := s.dsync.Sync(); err != nil {
+		s.dropPending(d.key)
 		return err
 	}
 	s.setOpener(m, d.key, d.offset)
-	s.add(entryOf(d.key, sc), p)
+	s.add(entryOf(d.key, sc))
 	return nil
+}
+
+// dropPending forgets the record of a message that failed to commit.
+func (s *Store) dropPending(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.pending[key]; ok {
+		s.j.dead(p)
+		delete(s.pending, key)
+	}
 }
 
 func (d *draft) Discard() {

@@ -125,6 +125,17 @@ func (s *Store) rewriteJournal(messages map[string]*sidecar, sessions map[string
 			sess[e.Key] = sp
 		}
 	}
+	pending := map[string]pos{}
+	for k := range s.pending {
+		if sc := messages[k]; sc != nil {
+			p, err := write(record{Message: sc})
+			if err != nil {
+				f.Close()
+				return err
+			}
+			pending[k] = p
+		}
+	}
 	if err := w.Flush(); err != nil {
 		f.Close()
 		return err
@@ -135,14 +146,16 @@ func (s *Store) rewriteJournal(messages map[string]*sidecar, sessions map[string
 	}
 	s.j.close()
 	s.j.f, s.j.size, s.j.live = f, off, off
-	s.meta, s.sess, s.refs = meta, sess, map[pos]int{}
+	s.meta, s.sess, s.refs, s.pending = meta, sess, map[pos]int{}, pending
 	for _, p := range sess {
 		s.refs[p]++
 	}
 	return nil
 }
 
-// appendRecord writes a record at the journal's end.
+// appendRecord writes a record at the journal's end. Called with s.mu
+// held, so that no compaction comes between the write and the keeping of
+// its position.
 func (s *Store) appendRecord(r record) (pos, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -186,7 +199,7 @@ func (s *Store) maybeCompact() {
 	s.j.mu.Lock()
 	size, live := s.j.size, s.j.live
 	s.j.mu.Unlock()
-	if size < 16<<20 || size < 4*live {
+	if size < compactMin || size < 4*live {
 		return
 	}
 	messages, sessions := map[string]*sidecar{}, map[string]*sessionRecord{}
@@ -200,7 +213,15 @@ func (s *Store) maybeCompact() {
 			}
 		}
 	}
+	for k, p := range s.pending {
+		if r, err := s.readRecord(p); err == nil && r.Message != nil {
+			messages[k] = r.Message
+		}
+	}
 	s.j.mu.Lock()
 	defer s.j.mu.Unlock()
 	s.rewriteJournal(messages, sessions)
 }
+
+// compactMin is the smallest journal maybeCompact rewrites.
+var compactMin int64 = 16 << 20

@@ -74,6 +74,9 @@ type Store struct {
 	meta    map[string]pos // key -> its message record in the journal
 	sess    map[string]pos // key -> the record of the session that delivered it
 	refs    map[pos]int    // a session record -> how many keys of sess point to it
+	// pending are the records of messages committing: appended, their
+	// files not yet in place. Compaction keeps them too.
+	pending map[string]pos
 	j       journal
 	changed chan struct{} // closed and replaced on every change
 	closed  bool
@@ -154,7 +157,7 @@ func Open(dir, domain string, limits Limits) (*Store, error) {
 		lock.Close()
 		return nil, err
 	}
-	s := &Store{dir: dir, domain: domain, limits: limits, lock: lock, dirf: dirf, dsync: newDirSyncer(dirf.Sync), changed: make(chan struct{}), done: make(chan struct{}), meta: map[string]pos{}, sess: map[string]pos{}, refs: map[pos]int{}}
+	s := &Store{dir: dir, domain: domain, limits: limits, lock: lock, dirf: dirf, dsync: newDirSyncer(dirf.Sync), changed: make(chan struct{}), done: make(chan struct{}), meta: map[string]pos{}, sess: map[string]pos{}, refs: map[pos]int{}, pending: map[string]pos{}}
 	if err := s.load(); err != nil {
 		s.j.close()
 		dirf.Close()
@@ -266,9 +269,11 @@ func (s *Store) load() error {
 
 func (s *Store) path(key, ext string) string { return filepath.Join(s.dir, key+ext) }
 
-func (s *Store) add(e *Entry, p pos) {
+// add lists a committed message, whose record is pending.
+func (s *Store) add(e *Entry) {
 	s.mu.Lock()
-	s.meta[e.Key] = p
+	s.meta[e.Key] = s.pending[e.Key]
+	delete(s.pending, e.Key)
 	s.entries = append(s.entries, e)
 	s.bytes += e.Size
 	s.notify()
@@ -430,9 +435,15 @@ func (s *Store) Get(key string) (*Detail, error) {
 		s.mu.Unlock()
 		return nil, ErrNotFound
 	}
-	e, mp, sp := *s.entries[i], s.meta[key], s.sess[key]
+	// The records are read under the lock: a compaction moves them.
+	e := *s.entries[i]
+	r, err := s.readRecord(s.meta[key])
+	var sr record
+	var serr error = ErrNotFound
+	if sp, ok := s.sess[key]; ok {
+		sr, serr = s.readRecord(sp)
+	}
 	s.mu.Unlock()
-	r, err := s.readRecord(mp)
 	if err != nil || r.Message == nil {
 		return nil, fmt.Errorf("emlstore: reading %s from the journal: %v", key, err)
 	}
@@ -443,10 +454,8 @@ func (s *Store) Get(key string) (*Detail, error) {
 		e.Attachments, e.Image = len(r.Message.Message.Attachments()), firstImage(r.Message.Message)
 	}
 	d := &Detail{Entry: e, Message: r.Message.Message}
-	if sp.n > 0 {
-		if r, err := s.readRecord(sp); err == nil && r.Session != nil {
-			d.Session = r.Session.Session
-		}
+	if serr == nil && sr.Session != nil {
+		d.Session = sr.Session.Session
 	}
 	s.setOpener(d.Message, key, r.Message.Offset)
 	return d, nil
@@ -468,12 +477,12 @@ func (s *Store) parse(key string, sc *sidecar) error {
 		m.ParseError = err.Error()
 	}
 	sc.Parsed = true
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	p, err := s.appendRecord(record{Message: sc})
 	if err != nil {
 		return nil // parsed all the same; the next Get parses again
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	old, ok := s.meta[key]
 	if !ok {
 		// Deleted meanwhile: the new record is no one's.
@@ -509,12 +518,12 @@ func (s *Store) AttachSession(sess fakesmtp.Session) {
 	if len(keys) == 0 {
 		return
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	p, err := s.appendRecord(record{Session: &sessionRecord{Keys: keys, Session: &sess}})
 	if err != nil {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, k := range keys {
 		if _, ok := s.meta[k]; ok {
 			s.unrefSession(k)
