@@ -56,6 +56,9 @@ type Message struct {
 	AuthUser      string
 
 	open func() (io.ReadCloser, error) // set by a Store that keeps the data elsewhere
+	// messageID is the Message-ID field, for the reply's {msgid}: read
+	// from the header block as the data came, whatever the Store.
+	messageID string
 }
 
 // SetOpener tells the message how to read its data back, for a Store that

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"net"
 	"net/mail"
 	"strings"
@@ -257,7 +258,7 @@ func (s *Server) expand(sess *Session, text string) string {
 	n := s.accepted
 	var msgid string
 	if k := len(s.messages); k > 0 && s.messages[k-1].Session == sess.ID {
-		msgid = messageID(s.messages[k-1].Raw)
+		msgid = s.messages[k-1].messageID
 	}
 	s.mu.Unlock()
 	fmt.Fprintf(h, "/%d", n)
@@ -265,10 +266,10 @@ func (s *Server) expand(sess *Session, text string) string {
 	return strings.NewReplacer("{domain}", s.Domain, "{client}", client, "{id}", id, "{queue}", queue, "{msgid}", msgid).Replace(text)
 }
 
-// messageID returns the Message-ID of a raw message, angle brackets
-// included, or "" when it has none.
-func messageID(raw []byte) string {
-	m, err := mail.ReadMessage(bytes.NewReader(raw))
+// messageID returns the Message-ID of a message's header block, angle
+// brackets included, or "" when it has none.
+func messageID(header []byte) string {
+	m, err := mail.ReadMessage(io.MultiReader(bytes.NewReader(header), strings.NewReader("\r\n")))
 	if err != nil {
 		return ""
 	}

@@ -1,6 +1,7 @@
 package fakesmtp
 
 import (
+	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -513,6 +514,7 @@ func (ss *session) Data(r io.Reader) error {
 		return s.replies().SenderNotOwned
 	}
 	m.Received, m.Size = time.Now(), size
+	m.messageID = messageID(dw.header)
 	if !s.DeferParse {
 		rc, err := draft.Open()
 		if err != nil {
@@ -534,13 +536,30 @@ func (ss *session) Data(r io.Reader) error {
 }
 
 // draftWriter tells a failed write to the draft from a failed read of the
-// client's data, which io.Copy returns alike.
+// client's data, which io.Copy returns alike, and keeps the message's
+// header block (at most maxHeader bytes) as it goes by.
 type draftWriter struct {
-	w   io.Writer
-	err error
+	w      io.Writer
+	err    error
+	header []byte
+	inBody bool
 }
 
+// maxHeader bounds what draftWriter keeps of a header block.
+const maxHeader = 64 << 10
+
 func (d *draftWriter) Write(p []byte) (int, error) {
+	if !d.inBody {
+		// Searched from a little before the new bytes: the blank line
+		// may straddle two writes.
+		from := max(0, len(d.header)-3)
+		d.header = append(d.header, p[:min(maxHeader-len(d.header), len(p))]...)
+		if i := bytes.Index(d.header[from:], []byte("\r\n\r\n")); i >= 0 {
+			d.header, d.inBody = d.header[:from+i+2], true
+		} else if len(d.header) >= maxHeader {
+			d.inBody = true
+		}
+	}
 	n, err := d.w.Write(p)
 	if err != nil {
 		d.err = err

@@ -1,6 +1,8 @@
 package fakesmtp_test
 
 import (
+	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -130,3 +132,50 @@ func TestPresetsSucceedInTheProvidersWords(t *testing.T) {
 		})
 	}
 }
+
+// TestMessageIDInReplyWithStore: {msgid} names the message's Message-ID
+// when the server keeps messages in a Store rather than in memory, as
+// `alertsim serve` does, and not only when Message.Raw holds the data.
+func TestMessageIDInReplyWithStore(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBench(t, "outlook-like", nil, func(s *fakesmtp.Server) {
+			s.Accounts = []fakesmtp.Account{{Username: user, Password: accountPass, TwoFactor: true, AppPasswords: []string{appPass}}}
+			s.Store = outsideStore{}
+			s.DeferParse = true
+		})
+		c, err := b.startTLS(587, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Auth(sasl.NewLoginClient(user, appPass)); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.SendMail(user, []string{"owner@example.net"}, strings.NewReader("Subject: test\r\nMessage-Id: <test-2@example.com>\r\n\r\nhello\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		c.Quit()
+		b.server.Close()
+		got := transcriptText(b.server.Sessions()[0])
+		if want := "S: 250 2.0.0 OK <test-2@example.com> [Hostname=mail.example.com]"; !strings.Contains(got, want) {
+			t.Errorf("the transcript lacks %q:\n%s", want, got)
+		}
+	})
+}
+
+// outsideStore keeps each message's data in the draft, outside
+// Message.Raw, as a store on disk does.
+type outsideStore struct{}
+
+func (outsideStore) Create(*fakesmtp.Message) (fakesmtp.Draft, error) { return &outsideDraft{}, nil }
+
+type outsideDraft struct{ buf bytes.Buffer }
+
+func (d *outsideDraft) Write(p []byte) (int, error) { return d.buf.Write(p) }
+func (d *outsideDraft) Open() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(d.buf.Bytes())), nil
+}
+func (d *outsideDraft) Commit(m *fakesmtp.Message) error {
+	m.SetOpener(d.Open)
+	return nil
+}
+func (d *outsideDraft) Discard() {}
