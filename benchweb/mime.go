@@ -3,7 +3,6 @@ package benchweb
 import (
 	"bytes"
 	"container/list"
-	"image"
 	_ "image/gif" // thumbnails of GIF attachments
 	"image/jpeg"
 	_ "image/png"
@@ -83,7 +82,7 @@ func (h *Handler) thumbnail(w http.ResponseWriter, r *http.Request) {
 			fail(w, http.StatusNotFound, "%v", err)
 			return
 		}
-		img, _, err := image.Decode(e.Body)
+		img, err := mailview.DecodeImage(e.Body)
 		closeMsg()
 		if err != nil {
 			fail(w, http.StatusUnprocessableEntity, "not an image this page can read: %v", err)

@@ -1,7 +1,9 @@
 package mailview
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"image"
 	"io"
 	"strconv"
@@ -57,6 +59,29 @@ func FindPart(r io.Reader, path string) (*message.Entity, error) {
 
 // ErrNoPart is FindPart's error for a path the message does not have.
 var ErrNoPart = errors.New("no such part")
+
+// MaxImagePixels is the most pixels DecodeImage decodes: far more than a
+// camera's frame (8 MP at 4K), far less than what a few kilobytes of
+// compressed PNG or GIF may declare and a decoder would allocate.
+const MaxImagePixels = 40 << 20
+
+// DecodeImage decodes an image of at most MaxImagePixels, refusing a
+// larger one from its header, before anything is allocated for it; the
+// decoders are those the program registers (image/png, image/jpeg,
+// image/gif).
+func DecodeImage(r io.Reader) (image.Image, error) {
+	// What DecodeConfig reads is kept, and read again by Decode.
+	var head bytes.Buffer
+	cfg, _, err := image.DecodeConfig(io.TeeReader(r, &head))
+	if err != nil {
+		return nil, err
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > MaxImagePixels {
+		return nil, fmt.Errorf("%d x %d pixels, more than the %d this view decodes", cfg.Width, cfg.Height, MaxImagePixels)
+	}
+	img, _, err := image.Decode(io.MultiReader(&head, r))
+	return img, err
+}
 
 // Shrink scales img to fit w x h (never up), averaging each box of source
 // pixels (sampled at most 4 x 4 a box, so that a 4 MP frame stays quick).
