@@ -250,13 +250,12 @@ func (h *Handler) getMessage(w http.ResponseWriter, r *http.Request) {
 }
 
 // liveSession finds the session of a message among the servers' own, while
-// it is still open (its copy joins the message once it ends).
+// they keep it (its copy joins the message once it ends): by its ID, on
+// the server whose session of that ID delivered it.
 func (h *Handler) liveSession(m *fakesmtp.Message) (SessionDetail, bool) {
 	for _, srv := range h.Servers {
-		for _, s := range srv.SMTP.Sessions() {
-			if slices.Contains(s.StoreKeys, m.StoreKey) {
-				return sessionDetail(srv.Name, s), true
-			}
+		if s, ok := srv.SMTP.Session(m.Session); ok && slices.Contains(s.StoreKeys, m.StoreKey) {
+			return sessionDetail(srv.Name, s), true
 		}
 	}
 	return SessionDetail{}, false

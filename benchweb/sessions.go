@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"alertsim/fakesmtp"
@@ -84,15 +86,16 @@ func sessionDetail(server string, s fakesmtp.Session) SessionDetail {
 	return d
 }
 
-// allSessions returns every server's sessions, newest first.
-func (h *Handler) allSessions() []SessionDetail {
-	var out []SessionDetail
+// allSessions returns every server's sessions, newest first, without
+// their transcripts.
+func (h *Handler) allSessions() []SessionSummary {
+	var out []SessionSummary
 	for _, srv := range h.Servers {
-		for _, s := range srv.SMTP.Sessions() {
-			out = append(out, sessionDetail(srv.Name, s))
+		for _, s := range srv.SMTP.SessionSummaries() {
+			out = append(out, sessionSummary(srv.Name, s))
 		}
 	}
-	slices.SortStableFunc(out, func(a, b SessionDetail) int { return b.Started.Compare(a.Started) })
+	slices.SortStableFunc(out, func(a, b SessionSummary) int { return b.Started.Compare(a.Started) })
 	return out
 }
 
@@ -110,7 +113,7 @@ func (h *Handler) sessionList(r *http.Request) sessionList {
 		}
 		out.Total++
 		if len(out.Sessions) < intParam(r, "limit", 200) {
-			out.Sessions = append(out.Sessions, s.SessionSummary)
+			out.Sessions = append(out.Sessions, s)
 		}
 	}
 	return out
@@ -148,11 +151,18 @@ func (h *Handler) waitSessions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) getSession(w http.ResponseWriter, r *http.Request) {
+	// "submission-3": the server's name, then the session's ID.
 	id := r.PathValue("id")
-	for _, s := range h.allSessions() {
-		if s.ID == id {
-			writeJSON(w, http.StatusOK, s)
-			return
+	if i := strings.LastIndexByte(id, '-'); i >= 0 {
+		n, err := strconv.Atoi(id[i+1:])
+		for _, srv := range h.Servers {
+			if srv.Name != id[:i] || err != nil {
+				continue
+			}
+			if s, ok := srv.SMTP.Session(n); ok {
+				writeJSON(w, http.StatusOK, sessionDetail(srv.Name, s))
+				return
+			}
 		}
 	}
 	fail(w, http.StatusNotFound, "no such session (sessions are kept in memory, the latest ones only)")

@@ -113,6 +113,11 @@ func newSessionConn(s *Server, sess *Session, c net.Conn, mode Mode) *sessionCon
 // replied follows the server's final reply lines: a refusal is an event,
 // and some replies say how the session ends.
 func (c *sessionConn) replied(code int, line, command string) {
+	if code >= 400 {
+		c.s.mu.Lock()
+		c.sess.Refusal = line
+		c.s.mu.Unlock()
+	}
 	switch {
 	case code == 221:
 		c.ended("client quit")

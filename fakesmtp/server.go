@@ -359,6 +359,19 @@ func (s *Server) Sessions() []Session {
 	return out
 }
 
+// SessionSummaries is Sessions without the transcripts (Transcript nil;
+// Omitted and Refusal kept): for a list of sessions, which copies no
+// lines.
+func (s *Server) SessionSummaries() []Session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Session, len(s.sessions))
+	for i, sess := range s.sessions {
+		out[i] = sess.brief()
+	}
+	return out
+}
+
 // describe fills in what the session knows of a message about to be
 // stored.
 func (s *Server) describe(sess *Session, m *Message) {

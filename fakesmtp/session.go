@@ -39,6 +39,10 @@ type Session struct {
 	// their keys in the server's Store, when it names them.
 	Delivered int
 	StoreKeys []string
+	// Refusal is the last line of the latest 4xx or 5xx reply the
+	// client was sent, as the transcript has it: kept apart, so that a
+	// list of sessions says why one failed without its transcript.
+	Refusal string
 	// Ended is when the session ended (zero while it is open), and
 	// EndReason how: "client quit", "client closed the connection",
 	// "idle timeout", the reply the server hung up after, ...
@@ -84,6 +88,20 @@ func (sess *Session) snapshot() Session {
 		out.Transcript = append(out.Transcript, sess.tail[sess.next:]...)
 		out.Transcript = append(out.Transcript, sess.tail[:sess.next]...)
 	}
+	if sess.TLS != nil {
+		t := *sess.TLS
+		out.TLS = &t
+	}
+	return out
+}
+
+// brief copies the session without its transcript. Called with the
+// server's lock held.
+func (sess *Session) brief() Session {
+	out := *sess
+	out.Transcript, out.tail, out.next = nil, nil, 0
+	out.Logins = slices.Clone(sess.Logins)
+	out.StoreKeys = slices.Clone(sess.StoreKeys)
 	if sess.TLS != nil {
 		t := *sess.TLS
 		out.TLS = &t

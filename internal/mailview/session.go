@@ -8,13 +8,17 @@ import (
 
 // Problem says in a few words why a session needs a look, empty when it
 // needs none: a refused login first (what follows it, a client's "*"
-// cancelling, says less), then the last refusal, a failed handshake, how
-// it ended.
+// cancelling, says less), then the last refusal (Session.Refusal, or
+// the transcript's, for a session kept before it was recorded), a failed
+// handshake, how it ended.
 func Problem(s fakesmtp.Session) string {
 	for _, l := range slices.Backward(s.Logins) {
 		if !l.OK && s.Delivered == 0 {
 			return l.Reply
 		}
+	}
+	if s.Refusal != "" {
+		return s.Refusal
 	}
 	for i := len(s.Transcript) - 1; i >= 0; i-- {
 		l := s.Transcript[i]
