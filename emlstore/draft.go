@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"alertsim/fakesmtp"
+	"alertsim/internal/mailview"
 )
 
 // keyTime is the time a key was made at, or def.
@@ -149,7 +150,7 @@ func (d *draft) Commit(m *fakesmtp.Message) error {
 		return err
 	}
 	m.StoreKey = d.key
-	sc := &sidecar{Message: m, Offset: d.offset, EMLSize: d.offset + d.size, Subject: headerValue(string(d.header), "Subject"), Version: sidecarVersion, Parsed: len(m.Parts) > 0 || m.ParseError != ""}
+	sc := &sidecar{Message: m, Offset: d.offset, EMLSize: d.offset + d.size, Subject: mailview.Subject(string(d.header)), Version: sidecarVersion, Parsed: len(m.Parts) > 0 || m.ParseError != ""}
 	// The record first: a crash before the rename leaves a record
 	// without its .eml, which Open drops; never an .eml announced as
 	// stored without its data.

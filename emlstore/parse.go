@@ -2,13 +2,12 @@ package emlstore
 
 import (
 	"bufio"
-	"bytes"
 	"io"
-	"mime"
 	"os"
 	"strings"
 
 	"alertsim/fakesmtp"
+	"alertsim/internal/mailview"
 )
 
 // rebuild reads a message's envelope and MIME tree back from its .eml,
@@ -94,43 +93,5 @@ func subjectOf(m *fakesmtp.Message) string {
 	if len(m.Parts) == 0 {
 		return ""
 	}
-	return headerValue(m.Parts[0].Header, "Subject")
-}
-
-// headerValue returns a field of a header block, unfolded and decoded.
-func headerValue(block, name string) string {
-	r := bufio.NewReader(strings.NewReader(block))
-	var value bytes.Buffer
-	in := false
-	for {
-		line, err := r.ReadString('\n')
-		l := strings.TrimRight(line, "\r\n")
-		switch {
-		case in && (strings.HasPrefix(l, " ") || strings.HasPrefix(l, "\t")):
-			value.WriteString(" " + strings.TrimSpace(l))
-		case in:
-			return decodeWords(value.String())
-		default:
-			if n, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(strings.TrimSpace(n), name) {
-				in = true
-				value.WriteString(strings.TrimSpace(v))
-			}
-		}
-		if err != nil {
-			if in {
-				return decodeWords(value.String())
-			}
-			return ""
-		}
-	}
-}
-
-// decodeWords decodes RFC 2047 encoded words, leaving the text as it is
-// where it cannot.
-func decodeWords(s string) string {
-	d := mime.WordDecoder{}
-	if out, err := d.DecodeHeader(s); err == nil {
-		return out
-	}
-	return s
+	return mailview.Subject(m.Parts[0].Header)
 }

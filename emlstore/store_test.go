@@ -357,3 +357,19 @@ func TestHelperWriteForever(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestSubjectInAnyCharset: the list shows a subject encoded in the
+// charset a camera uses (GB2312 here, as Chinese firmware writes it)
+// decoded, as the message's own view does, and search finds it.
+func TestSubjectInAnyCharset(t *testing.T) {
+	st := open(t, t.TempDir(), emlstore.Limits{})
+	addr := serve(t, st, nil)
+	msg := "From: cam@example.com\r\nSubject: =?gb2312?B?0sa2r9XssuI=?=\r\n\r\nMotion.\r\n"
+	if err := smtp.SendMail(addr, nil, "cam@example.com", []string{"owner@example.com"}, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := st.List("侦测", 0, 0)
+	if len(list) != 1 || list[0].Subject != "移动侦测" {
+		t.Errorf("listed %+v", list)
+	}
+}

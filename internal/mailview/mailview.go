@@ -91,7 +91,7 @@ func TLSOf(t *fakesmtp.TLSInfo) *TLSView {
 
 // Of is the view of a captured message.
 func Of(m *fakesmtp.Message) View {
-	v := View{Headers: m.Header(), Parts: []Part{}, TLS: TLSOf(m.TLS), ParseError: m.ParseError, Subject: subject(m.Header())}
+	v := View{Headers: m.Header(), Parts: []Part{}, TLS: TLSOf(m.TLS), ParseError: m.ParseError, Subject: Subject(m.Header())}
 	for _, p := range m.Parts {
 		v.Parts = append(v.Parts, Part{Path: p.Path, Depth: p.Depth, ContentType: p.ContentType, Filename: p.Filename, Multipart: p.Multipart, Size: p.Size, SHA256: p.SHA256, Width: p.Width, Height: p.Height})
 		if v.Text == "" && !p.Multipart && p.Filename == "" && (p.ContentType == "text/plain" || p.ContentType == "") {
@@ -101,9 +101,10 @@ func Of(m *fakesmtp.Message) View {
 	return v
 }
 
-// subject decodes the Subject of a header block, or returns it as it is
-// where it cannot.
-func subject(block string) string {
+// Subject decodes the Subject of a header block (RFC 2047, in any
+// charset go-message knows), or returns it as it is where it cannot: the
+// message's view and the store's list (emlstore) both read it so.
+func Subject(block string) string {
 	e, err := message.Read(strings.NewReader(strings.TrimRight(block, "\r\n") + "\r\n\r\n"))
 	if e == nil {
 		return ""
