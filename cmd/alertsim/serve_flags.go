@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"alertsim/fakesmtp"
+	"alertsim/internal/smtpstatus"
 )
 
 // serveFlags are serve's settings, one field a flag.
@@ -65,6 +66,11 @@ func (f *faultFlags) Set(v string) error {
 	enhanced, text := "", "Fault injected by alertsim serve"
 	if len(parts) > 2 {
 		enhanced = parts[2]
+	}
+	// As a scenario's fault: NewReply would drop a code that is none,
+	// and send one of another class as it is.
+	if c, err := smtpstatus.Parse(enhanced); enhanced != "" && (err != nil || !c.Matches(code)) {
+		return fmt.Errorf("%q is not an enhanced status code for a %d reply: class.subject.detail, the class matching the code (5.1.1 for 550)", enhanced, code)
 	}
 	if len(parts) > 3 && parts[3] != "" {
 		text = parts[3]

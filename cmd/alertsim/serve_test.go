@@ -352,3 +352,19 @@ func TestKeepBytesBelowMaxSizeRefused(t *testing.T) {
 		t.Errorf("files %q", files)
 	}
 }
+
+// TestServeFaultEnhancedCodeChecked: -fault takes an enhanced code only
+// as a scenario's fault does, the class matching the reply's: one that
+// is none, or of another class, is refused rather than dropped or sent.
+func TestServeFaultEnhancedCodeChecked(t *testing.T) {
+	for _, f := range []string{"rcpt:550:4.1.1", "rcpt:550:5.1", "mail:451:4.3:Try later", "data:421:x.y.z"} {
+		if c, code := parseServeFlags([]string{"-fault", f}, io.Discard); c != nil || code != 2 {
+			t.Errorf("-fault %s: taken (exit %d)", f, code)
+		}
+	}
+	for _, f := range []string{"rcpt:550:5.1.1:No such user", "mail:451", "data:552::Too big"} {
+		if c, code := parseServeFlags([]string{"-fault", f}, io.Discard); c == nil {
+			t.Errorf("-fault %s: refused (exit %d)", f, code)
+		}
+	}
+}
