@@ -291,10 +291,11 @@ func (c *sessionConn) answerStartTLS(ph *phaseConn) {
 		// go-smtp's way: the session goes on in plain text.
 		// The reply says it in the transcript; the event and the session
 		// say why.
+		msg := tlsErrorText(err)
 		c.s.mu.Lock()
-		c.sess.TLSError = err.Error()
+		c.sess.TLSError = msg
 		c.s.mu.Unlock()
-		c.s.emit(c.sess, Event{Kind: EventTLSFailed, Reason: err.Error()})
+		c.s.emit(c.sess, Event{Kind: EventTLSFailed, Reason: msg})
 		c.tr.answerAgain()
 		c.reply(replyHandshakeFail)
 		return

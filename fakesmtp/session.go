@@ -161,7 +161,9 @@ func (s *Server) tlsConfig(sess *Session) *tls.Config {
 		info := &TLSInfo{
 			Version:     tls.VersionName(cs.Version),
 			CipherSuite: tls.CipherSuiteName(cs.CipherSuite),
-			ServerName:  cs.ServerName,
+			// crypto/tls takes any bytes for a name but a trailing
+			// dot.
+			ServerName: printable(cs.ServerName),
 		}
 		s.mu.Lock()
 		sess.TLS = info
@@ -231,14 +233,18 @@ func (s *Server) serveSession(sess *Session, sc *sessionConn) {
 
 // tlsFailed records a failed handshake.
 func (s *Server) tlsFailed(sess *Session, sc *sessionConn, err error) {
-	s.note(sess, "TLS handshake failed: %v", err)
+	msg := tlsErrorText(err)
+	s.note(sess, "TLS handshake failed: %s", msg)
 	s.mu.Lock()
-	sess.TLSError = err.Error()
+	sess.TLSError = msg
 	s.mu.Unlock()
-	reason := "TLS handshake failed: " + err.Error()
-	sc.ended(reason)
-	s.emit(sess, Event{Kind: EventTLSFailed, Reason: err.Error()})
+	sc.ended("TLS handshake failed: " + msg)
+	s.emit(sess, Event{Kind: EventTLSFailed, Reason: msg})
 }
+
+// tlsErrorText is a failed handshake's error made safe to record: some of
+// crypto/tls's quote what the client sent (its ALPN protocols).
+func tlsErrorText(err error) string { return printable(err.Error()) }
 
 type backend struct {
 	s    *Server
