@@ -203,13 +203,23 @@ func (s *Store) maybeCompact() {
 		return
 	}
 	messages, sessions := map[string]*sidecar{}, map[string]*sessionRecord{}
+	// A session that delivered several messages is one record, read
+	// once and written once (rewriteJournal writes each record once).
+	read := map[pos]*sessionRecord{}
 	for _, e := range s.entries {
 		if r, err := s.readRecord(s.meta[e.Key]); err == nil && r.Message != nil {
 			messages[e.Key] = r.Message
 		}
 		if p, ok := s.sess[e.Key]; ok {
-			if r, err := s.readRecord(p); err == nil && r.Session != nil {
-				sessions[e.Key] = r.Session
+			sr, seen := read[p]
+			if !seen {
+				if r, err := s.readRecord(p); err == nil {
+					sr = r.Session
+				}
+				read[p] = sr
+			}
+			if sr != nil {
+				sessions[e.Key] = sr
 			}
 		}
 	}

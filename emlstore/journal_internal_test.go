@@ -110,3 +110,37 @@ func TestCompactionDuringCommit(t *testing.T) {
 		}
 	}
 }
+
+// TestCompactionWritesSessionOnce: a session that delivered several
+// messages keeps one record after a compaction, not one per message.
+func TestCompactionWritesSessionOnce(t *testing.T) {
+	defer func(n int64) { compactMin = n }(compactMin)
+	compactMin = 0
+	dir := t.TempDir()
+	s, err := Open(dir, "bench.example", Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	keys := []string{commit(t, s), commit(t, s), commit(t, s)}
+	s.AttachSession(fakesmtp.Session{ID: 1, StoreKeys: keys})
+	for range 20 {
+		s.Delete(commit(t, s))
+	}
+	recs, err := readJournal(dir + "/" + journalName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range recs {
+		if r.Session != nil {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d session records after compaction, want 1", n)
+	}
+	if live, want := s.j.live, liveBytes(s); live != want {
+		t.Errorf("journal counts %d bytes live; its live records take %d", live, want)
+	}
+}
