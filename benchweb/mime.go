@@ -55,7 +55,7 @@ func safeName(r rune) rune {
 }
 
 func (h *Handler) openPart(r *http.Request) (*message.Entity, func(), error) {
-	d, err := h.Store.Get(r.PathValue("key"))
+	d, err := h.Store.Message(r.PathValue("key"))
 	if err != nil {
 		return nil, nil, err
 	}

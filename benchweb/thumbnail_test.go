@@ -73,3 +73,25 @@ func TestThumbnailRefusesHugeImage(t *testing.T) {
 		t.Errorf("thumbnail of an 8000 x 8000 image: %d, want %d", code, http.StatusUnprocessableEntity)
 	}
 }
+
+// TestPartReadsNoTranscript: serving a part or a thumbnail does not read
+// the transcript of the session kept with the message, a thousand lines
+// of JSON for each of a list's thumbnails.
+func TestPartReadsNoTranscript(t *testing.T) {
+	st, key := storeImage(t, 64, 48)
+	lines := make([]fakesmtp.Line, 1000)
+	for i := range lines {
+		lines[i] = fakesmtp.Line{At: time.Now(), Kind: fakesmtp.Command, Text: strings.Repeat("NOOP ", 80)}
+	}
+	st.AttachSession(fakesmtp.Session{ID: 1, StoreKeys: []string{key}, Transcript: lines})
+	h := &Handler{Store: st}
+	for _, target := range []string{"/api/v1/messages/" + key + "/parts/1", "/api/v1/messages/" + key + "/parts/2/thumbnail"} {
+		code, n, body := allocated(h, "GET", target)
+		if code != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", target, code, body)
+		}
+		if n > 512<<10 {
+			t.Errorf("GET %s allocated %d bytes", target, n)
+		}
+	}
+}

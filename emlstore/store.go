@@ -428,7 +428,14 @@ func (s *Store) entry(key string) (*Entry, bool) {
 }
 
 // Get returns everything known of a message.
-func (s *Store) Get(key string) (*Detail, error) {
+func (s *Store) Get(key string) (*Detail, error) { return s.get(key, true) }
+
+// Message is Get without the session (Detail.Session nil), whose
+// transcript a look at the message's data (a part, a thumbnail) has no
+// use for and need not read.
+func (s *Store) Message(key string) (*Detail, error) { return s.get(key, false) }
+
+func (s *Store) get(key string, session bool) (*Detail, error) {
 	s.mu.Lock()
 	i := slices.IndexFunc(s.entries, func(e *Entry) bool { return e.Key == key })
 	if i < 0 {
@@ -440,7 +447,7 @@ func (s *Store) Get(key string) (*Detail, error) {
 	r, err := s.readRecord(s.meta[key])
 	var sr record
 	var serr error = ErrNotFound
-	if sp, ok := s.sess[key]; ok {
+	if sp, ok := s.sess[key]; ok && session {
 		sr, serr = s.readRecord(sp)
 	}
 	s.mu.Unlock()
