@@ -282,16 +282,6 @@ func (r *rig) close() {
 	}
 }
 
-// RunKernel runs experiment e on this machine's TCP.
-func RunKernel(e Experiment, id int) Outcome {
-	r, err := Prepare(e, id)
-	if err != nil {
-		return Outcome{Err: err}
-	}
-	defer r.Close()
-	return r.Run()
-}
-
 // Rig is one experiment's namespaces, made and ready to measure.
 type Rig struct {
 	e Experiment
