@@ -32,11 +32,6 @@ import (
 // left behind can be found and removed (and nothing else).
 const nsPrefix = "alertsim-fid"
 
-const (
-	dataPort     = 2525
-	filteredPort = 2526
-)
-
 // Available says why the kernel rig cannot run here, or nil.
 func Available() error {
 	if runtime.GOOS != "linux" {
@@ -343,8 +338,6 @@ func congestionControl(cc string) func(network, address string, c syscall.RawCon
 		return serr
 	}
 }
-
-func seconds(d time.Duration) float64 { return d.Seconds() }
 
 func (r *rig) measure(e Experiment) ([]float64, error) {
 	cc := e.Kernel.Congestion.String()
