@@ -450,7 +450,7 @@ func (r *rig) upload(size int, cc string, sample bool) (time.Duration, *loadStat
 		return 0, nil, err
 	}
 	defer c.Close()
-	st := &loadStats{start: start}
+	st := &loadStats{}
 	stop := make(chan struct{})
 	sampled := make(chan struct{})
 	go func() {
@@ -470,7 +470,7 @@ func (r *rig) upload(size int, cc string, sample bool) (time.Duration, *loadStat
 					if debugLoad {
 						fmt.Printf("%.2f srtt %d rto %d cwnd %d ssthresh %d ca %d retr %d lost %d\n", time.Since(start).Seconds(), info.Rtt/1000, info.Rto/1000, info.Snd_cwnd, info.Snd_ssthresh, info.Ca_state, info.Total_retrans, info.Lost)
 					}
-					st.add(time.Duration(info.Rtt)*time.Microsecond, time.Duration(info.Rto)*time.Microsecond, int(info.Total_retrans))
+					st.add(time.Duration(info.Rtt)*time.Microsecond, int(info.Total_retrans))
 				}
 			})
 			select {

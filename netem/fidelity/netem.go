@@ -185,14 +185,14 @@ func netemUpload(e Experiment) (time.Duration, *loadStats, error) {
 		return 0, nil, err
 	}
 	defer c.Close()
-	st := &loadStats{start: start}
+	st := &loadStats{}
 	stop := make(chan struct{})
 	sampled := make(chan struct{})
 	go func() {
 		defer close(sampled)
 		for {
 			if info, ok := netem.ConnInfo(c); ok {
-				st.add(info.SRTT, info.RTO, info.Retransmits)
+				st.add(info.SRTT, info.Retransmits)
 			}
 			select {
 			case <-stop:

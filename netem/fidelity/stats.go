@@ -3,7 +3,7 @@ package fidelity
 import "time"
 
 // sampleEvery is how often both sides read the sender's round trip and
-// timeout during an upload (TCP_INFO on the kernel, netem.ConnInfo).
+// retransmissions during an upload (TCP_INFO on the kernel, netem.ConnInfo).
 const sampleEvery = 20 * time.Millisecond
 
 // loadStats keeps the largest smoothed round trip a sender reported while
@@ -11,16 +11,14 @@ const sampleEvery = 20 * time.Millisecond
 // the round trip under load, which the buffer's size and the rate decide.
 // (Means over the whole upload depend on where in CUBIC's cycles the
 // upload ends, and vary by some 6% from one kernel run to the next; the
-// kernel's peak RTO varies by 12%, 1.47 to 1.66 s, so it is kept but not
-// judged.)
+// kernel's peak RTO varies by 12%, 1.47 to 1.66 s, so it is not
+// measured.)
 type loadStats struct {
-	start       time.Time
 	peakSRTT    time.Duration
-	peakRTO     time.Duration
 	retransmits bool
 }
 
-func (s *loadStats) add(srtt, rto time.Duration, retransmits int) {
+func (s *loadStats) add(srtt time.Duration, retransmits int) {
 	if retransmits > 0 {
 		s.retransmits = true
 	}
@@ -28,9 +26,6 @@ func (s *loadStats) add(srtt, rto time.Duration, retransmits int) {
 		return
 	}
 	s.peakSRTT = max(s.peakSRTT, srtt)
-	s.peakRTO = max(s.peakRTO, rto)
 }
 
 func (s *loadStats) srtt() time.Duration { return s.peakSRTT }
-
-func (s *loadStats) rto() time.Duration { return s.peakRTO }
