@@ -1,6 +1,10 @@
 package fidelity
 
-import "time"
+import (
+	"io"
+	"net"
+	"time"
+)
 
 // sampleEvery is how often both sides read the sender's round trip and
 // retransmissions during an upload (TCP_INFO on the kernel, netem.ConnInfo).
@@ -29,3 +33,57 @@ func (s *loadStats) add(srtt time.Duration, retransmits int) {
 }
 
 func (s *loadStats) srtt() time.Duration { return s.peakSRTT }
+
+// timeUpload sends size bytes over the connection dial makes to l, and
+// returns the time from the start of the dial to the server's reading the
+// last byte. Unless read is nil, it reads the sender's smoothed round trip
+// and retransmissions every sampleEvery until then, for the stats.
+func timeUpload(l net.Listener, dial func() (net.Conn, error), size int, read func(net.Conn) (srtt time.Duration, retransmits int, ok bool)) (time.Duration, *loadStats, error) {
+	done := make(chan error, 1)
+	var last time.Time
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer c.Close()
+		_, err = io.CopyN(io.Discard, c, int64(size))
+		last = time.Now()
+		done <- err
+	}()
+	start := time.Now()
+	c, err := dial()
+	if err != nil {
+		return 0, nil, err
+	}
+	defer c.Close()
+	st := &loadStats{}
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		if read == nil {
+			return
+		}
+		t := time.NewTicker(sampleEvery)
+		defer t.Stop()
+		for {
+			if srtt, retransmits, ok := read(c); ok {
+				st.add(srtt, retransmits)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	if _, err := c.Write(make([]byte, size)); err != nil {
+		return 0, nil, err
+	}
+	err = <-done
+	close(stop)
+	<-sampled
+	return last.Sub(start), st, err
+}
