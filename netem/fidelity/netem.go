@@ -85,7 +85,10 @@ func netemMeasure(e Experiment) ([]float64, error) {
 		return []float64{seconds(took)}, err
 	case Load:
 		took, st, err := netemUpload(e)
-		return []float64{seconds(st.srtt()), seconds(took)}, err
+		if err != nil {
+			return nil, err
+		}
+		return []float64{seconds(st.srtt()), seconds(took)}, nil
 	}
 	n, dev, srv, err := world(e)
 	if err != nil {
