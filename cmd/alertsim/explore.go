@@ -259,12 +259,8 @@ func (w worker) run(stderr io.Writer) error {
 		fmt.Sscanf(strings.TrimPrefix(string(src), "# "), "Explored case %d of seed %d", &index, &root)
 		kept := filepath.Join(w.out, fmt.Sprintf("crash-case-%d-of-seed-%d.yaml", index, root))
 		os.WriteFile(kept, src, 0o644)
-		tail, _ := os.ReadFile(log)
-		if len(tail) > 2000 {
-			tail = tail[len(tail)-2000:]
-		}
 		c := results.Case{Root: root, Index: index, Shrunk: kept, Violations: []results.Violation{{Invariant: "crash",
-			Detail: fmt.Sprintf("the process died playing it (%v); its file: %s; the end of the output:\n%s", err, kept, tail)}}}
+			Detail: fmt.Sprintf("the process died playing it (%v); its file: %s; the end of the output:\n%s", err, kept, w.tail())}}}
 		if rw, err := results.Create(w.results); err == nil {
 			rw.Write(c)
 			rw.Close()
