@@ -56,6 +56,17 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 	return s
 }
 
+// imageLoaded waits until the first image the CSS selector sel selects
+// has loaded and has pixels; what names it in the failure.
+func imageLoaded(t *testing.T, ctx context.Context, sel, what string) {
+	t.Helper()
+	q, _ := json.Marshal(sel)
+	loaded := `(() => { const i = document.querySelector(` + string(q) + `); return i.complete && i.naturalWidth > 0; })()`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](loaded)); err != nil {
+		t.Fatalf("%s never loaded: %v", what, err)
+	}
+}
+
 // TestPageShowsMailLive: the page is open; swaks sends a snapshot; the
 // message appears without a reload, with the snapshot's thumbnail, and
 // opens to its attachment.
@@ -89,10 +100,7 @@ func TestPageShowsMailLive(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.WaitVisible("tr.message img.thumb")); err != nil {
 		t.Fatal(err)
 	}
-	thumbLoaded := `(() => { const i = document.querySelector("tr.message img.thumb"); return i.complete && i.naturalWidth > 0; })()`
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](thumbLoaded)); err != nil {
-		t.Fatalf("the thumbnail never loaded: %v", err)
-	}
+	imageLoaded(t, ctx, "tr.message img.thumb", "the thumbnail")
 	subject := text(t, ctx, "tr.message td.subject")
 	count := text(t, ctx, "#count-messages")
 	if subject != "Motion at the gate" || count != "1" {
@@ -103,9 +111,7 @@ func TestPageShowsMailLive(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click("tr.message"), chromedp.WaitVisible(".attachment img")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const i = document.querySelector(".attachment img"); return i.complete && i.naturalWidth > 0; })()`)); err != nil {
-		t.Fatalf("the attachment's thumbnail never loaded: %v", err)
-	}
+	imageLoaded(t, ctx, ".attachment img", "the attachment's thumbnail")
 	body := text(t, ctx, "#detail pre.text")
 	sessionText := text(t, ctx, "#detail pre.transcript")
 	if !strings.Contains(body, "Motion detected at 12:00.") {

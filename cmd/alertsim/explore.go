@@ -259,12 +259,8 @@ func (w worker) run(stderr io.Writer) error {
 		fmt.Sscanf(strings.TrimPrefix(string(src), "# "), "Explored case %d of seed %d", &index, &root)
 		kept := filepath.Join(w.out, fmt.Sprintf("crash-case-%d-of-seed-%d.yaml", index, root))
 		os.WriteFile(kept, src, 0o644)
-		tail, _ := os.ReadFile(log)
-		if len(tail) > 2000 {
-			tail = tail[len(tail)-2000:]
-		}
 		c := results.Case{Root: root, Index: index, Shrunk: kept, Violations: []results.Violation{{Invariant: "crash",
-			Detail: fmt.Sprintf("the process died playing it (%v); its file: %s; the end of the output:\n%s", err, kept, tail)}}}
+			Detail: fmt.Sprintf("the process died playing it (%v); its file: %s; the end of the output:\n%s", err, kept, w.tail())}}}
 		if rw, err := results.Create(w.results); err == nil {
 			rw.Write(c)
 			rw.Close()
@@ -288,32 +284,39 @@ func shardTag(args []string) string {
 // writeOutputs writes the JUnit file and the summary of cases and prints
 // the summary.
 func writeOutputs(cs []results.Case, junit, summary string, wall time.Duration, stdout, stderr io.Writer, name string) int {
-	for _, p := range []string{junit, summary} {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 2
-		}
-	}
-	f, err := os.Create(junit)
-	if err == nil {
-		err = results.WriteJUnit(f, results.Merge("alertsim", results.Suites{Suites: []results.Suite{results.JUnit(name, cs)}}))
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "alertsim explore: %v\n", err)
-		return 2
-	}
 	var b strings.Builder
 	results.Summary(&b, cs, wall)
 	fmt.Fprintf(&b, "\nJUnit: %s\n", junit)
-	if err := os.WriteFile(summary, []byte(b.String()), 0o644); err != nil {
+	suites := results.Merge("alertsim", results.Suites{Suites: []results.Suite{results.JUnit(name, cs)}})
+	if err := writeJUnitAndSummary(junit, suites, summary, b.String()); err != nil {
 		fmt.Fprintf(stderr, "alertsim explore: %v\n", err)
 		return 2
 	}
 	io.WriteString(stdout, b.String())
 	return 0
+}
+
+// writeJUnitAndSummary writes suites to the JUnit file junit and text to
+// the file summary, making their folders: what explore and merge leave
+// for CI.
+func writeJUnitAndSummary(junit string, suites results.Suites, summary, text string) error {
+	for _, p := range []string{junit, summary} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+	}
+	f, err := os.Create(junit)
+	if err != nil {
+		return err
+	}
+	err = results.WriteJUnit(f, suites)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(summary, []byte(text), 0o644)
 }
 
 func concatResults(path string, cs []results.Case) error {

@@ -99,6 +99,20 @@ func TestExploreGoesOnAfterACrash(t *testing.T) {
 	if !strings.Contains(out, "crash 3") {
 		t.Errorf("the summary does not count three crashes:\n%s", out)
 	}
+	// Each crash's record ends with the end of the runner's output, the
+	// panic's message among it.
+	cs, err := results.Read(filepath.Join(dir, "j.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 3 {
+		t.Errorf("%d cases recorded, want 3", len(cs))
+	}
+	for _, c := range cs {
+		if len(c.Violations) != 1 || !strings.Contains(c.Violations[0].Detail, "the end of the output:\n") || !strings.Contains(c.Violations[0].Detail, "x-test-panic: triggered") {
+			t.Errorf("case %d's record: %+v", c.Index, c.Violations)
+		}
+	}
 }
 
 // TestExploreSaysHowWithoutARunner: without the runner, explore says how

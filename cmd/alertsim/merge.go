@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -90,20 +89,7 @@ func merge(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(&b, "\nthe shards played each of the run's %d cases once\n", *n)
 		}
 	}
-	for _, p := range []string{*junit, *summary} {
-		os.MkdirAll(filepath.Dir(p), 0o755)
-	}
-	f, err := os.Create(*junit)
-	if err == nil {
-		err = results.WriteJUnit(f, merged)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err == nil {
-		err = os.WriteFile(*summary, []byte(b.String()), 0o644)
-	}
-	if err != nil {
+	if err := writeJUnitAndSummary(*junit, merged, *summary, b.String()); err != nil {
 		fmt.Fprintf(stderr, "alertsim merge: %v\n", err)
 		return 2
 	}

@@ -67,6 +67,15 @@ type Experiment struct {
 	Retransmissions int
 }
 
+// The server's ports on both sides: dataPort serves, filteredPort is
+// filtered on the device's access link.
+const (
+	dataPort     = 2525
+	filteredPort = 2526
+)
+
+func seconds(d time.Duration) float64 { return d.Seconds() }
+
 // Outcome is what one side measured: figures in seconds, and a note when
 // something went wrong.
 type Outcome struct {

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -31,11 +30,6 @@ import (
 // nsPrefix names every namespace the rig makes, so that what a killed run
 // left behind can be found and removed (and nothing else).
 const nsPrefix = "alertsim-fid"
-
-const (
-	dataPort     = 2525
-	filteredPort = 2526
-)
 
 // Available says why the kernel rig cannot run here, or nil.
 func Available() error {
@@ -282,16 +276,6 @@ func (r *rig) close() {
 	}
 }
 
-// RunKernel runs experiment e on this machine's TCP.
-func RunKernel(e Experiment, id int) Outcome {
-	r, err := Prepare(e, id)
-	if err != nil {
-		return Outcome{Err: err}
-	}
-	defer r.Close()
-	return r.Run()
-}
-
 // Rig is one experiment's namespaces, made and ready to measure.
 type Rig struct {
 	e Experiment
@@ -353,8 +337,6 @@ func congestionControl(cc string) func(network, address string, c syscall.RawCon
 		return serr
 	}
 }
-
-func seconds(d time.Duration) float64 { return d.Seconds() }
 
 func (r *rig) measure(e Experiment) ([]float64, error) {
 	cc := e.Kernel.Congestion.String()
@@ -441,72 +423,40 @@ func (r *rig) measure(e Experiment) ([]float64, error) {
 }
 
 // upload sends size bytes from device to server and returns the time from
-// the start of the dial to the server's reading the last byte.
+// the start of the dial to the server's reading the last byte; sample
+// reads TCP_INFO meanwhile.
 func (r *rig) upload(size int, cc string, sample bool) (time.Duration, *loadStats, error) {
 	l, err := r.listen(dataPort, cc)
 	if err != nil {
 		return 0, nil, err
 	}
 	defer l.Close()
-	done := make(chan error, 1)
-	var last time.Time
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			done <- err
-			return
-		}
-		defer c.Close()
-		_, err = io.CopyN(io.Discard, c, int64(size))
-		last = time.Now()
-		done <- err
-	}()
 	start := time.Now()
-	c, err := r.dial(context.Background(), dataPort, cc)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer c.Close()
-	st := &loadStats{start: start}
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		if !sample && !debugLoad {
-			return
-		}
-		rc, err := c.(*net.TCPConn).SyscallConn()
-		if err != nil {
-			return
-		}
-		t := time.NewTicker(sampleEvery)
-		defer t.Stop()
-		for {
-			rc.Control(func(fd uintptr) {
-				if info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO); err == nil {
-					if debugLoad {
-						fmt.Printf("%.2f srtt %d rto %d cwnd %d ssthresh %d ca %d retr %d lost %d\n", time.Since(start).Seconds(), info.Rtt/1000, info.Rto/1000, info.Snd_cwnd, info.Snd_ssthresh, info.Ca_state, info.Total_retrans, info.Lost)
-					}
-					st.add(time.Duration(info.Rtt)*time.Microsecond, time.Duration(info.Rto)*time.Microsecond, int(info.Total_retrans))
-				}
-			})
-			select {
-			case <-stop:
-				return
-			case <-t.C:
+	var read func(net.Conn) (time.Duration, int, bool)
+	if sample || debugLoad {
+		read = func(c net.Conn) (srtt time.Duration, retransmits int, ok bool) {
+			rc, err := c.(*net.TCPConn).SyscallConn()
+			if err != nil {
+				return 0, 0, false
 			}
+			rc.Control(func(fd uintptr) {
+				info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
+				if err != nil {
+					return
+				}
+				if debugLoad {
+					fmt.Printf("%.2f srtt %d rto %d cwnd %d ssthresh %d ca %d retr %d lost %d\n", time.Since(start).Seconds(), info.Rtt/1000, info.Rto/1000, info.Snd_cwnd, info.Snd_ssthresh, info.Ca_state, info.Total_retrans, info.Lost)
+				}
+				srtt, retransmits, ok = time.Duration(info.Rtt)*time.Microsecond, int(info.Total_retrans), true
+			})
+			return srtt, retransmits, ok
 		}
-	}()
-	if _, err := c.Write(make([]byte, size)); err != nil {
-		return 0, nil, err
 	}
-	err = <-done
-	close(stop)
-	<-sampled
+	took, st, err := timeUpload(l, func() (net.Conn, error) { return r.dial(context.Background(), dataPort, cc) }, size, read)
 	if err != nil {
 		return 0, nil, err
 	}
-	return last.Sub(start), st, nil
+	return took, st, nil
 }
 
 var debugLoad = os.Getenv("FID_DEBUG") != ""

@@ -15,9 +15,6 @@ func KernelRelease() string { return "unknown" }
 // RemoveStale has nothing to remove off Linux.
 func RemoveStale() {}
 
-// RunKernel cannot run off Linux.
-func RunKernel(e Experiment, id int) Outcome { return Outcome{Err: Available()} }
-
 // Rig is an experiment's namespaces; there are none off Linux.
 type Rig struct{}
 

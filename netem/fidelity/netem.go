@@ -85,7 +85,10 @@ func netemMeasure(e Experiment) ([]float64, error) {
 		return []float64{seconds(took)}, err
 	case Load:
 		took, st, err := netemUpload(e)
-		return []float64{seconds(st.srtt()), seconds(took)}, err
+		if err != nil {
+			return nil, err
+		}
+		return []float64{seconds(st.srtt()), seconds(took)}, nil
 	}
 	n, dev, srv, err := world(e)
 	if err != nil {
@@ -166,48 +169,11 @@ func netemUpload(e Experiment) (time.Duration, *loadStats, error) {
 		return 0, nil, err
 	}
 	defer l.Close()
-	done := make(chan error, 1)
-	var last time.Time
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			done <- err
-			return
-		}
-		defer c.Close()
-		_, err = io.CopyN(io.Discard, c, int64(e.Size))
-		last = time.Now()
-		done <- err
-	}()
-	start := time.Now()
-	c, err := dev.Dial(context.Background(), "tcp", serverAddr)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer c.Close()
-	st := &loadStats{start: start}
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		for {
-			if info, ok := netem.ConnInfo(c); ok {
-				st.add(info.SRTT, info.RTO, info.Retransmits)
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(sampleEvery):
-			}
-		}
-	}()
-	if _, err := c.Write(make([]byte, e.Size)); err != nil {
-		return 0, nil, err
-	}
-	err = <-done
-	close(stop)
-	<-sampled
-	return last.Sub(start), st, err
+	dial := func() (net.Conn, error) { return dev.Dial(context.Background(), "tcp", serverAddr) }
+	return timeUpload(l, dial, e.Size, func(c net.Conn) (time.Duration, int, bool) {
+		info, ok := netem.ConnInfo(c)
+		return info.SRTT, info.Retransmits, ok
+	})
 }
 
 func serveTLSConn(c net.Conn) {

@@ -1,78 +1,17 @@
 package alert_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/netip"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
 	"alertsim/sim/alert"
 )
-
-// sink is the least an SMTP server can be: it answers every command and
-// throws the message away, so that what a benchmark measures is the
-// client's.
-func sink(b *testing.B) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				r := bufio.NewReader(c)
-				io.WriteString(c, "220 sink ESMTP\r\n")
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					switch cmd := strings.ToUpper(strings.TrimSpace(line)); {
-					case strings.HasPrefix(cmd, "EHLO"):
-						io.WriteString(c, "250-sink\r\n250 8BITMIME\r\n")
-					case cmd == "DATA":
-						io.WriteString(c, "354 go\r\n")
-						// ReadSlice, not ReadString: the sink must not
-						// copy the message, or the benchmark would count
-						// the server's allocations as the client's.
-						for {
-							l, err := r.ReadSlice('\n')
-							if err == bufio.ErrBufferFull {
-								continue
-							}
-							if err != nil {
-								return
-							}
-							if string(l) == ".\r\n" {
-								break
-							}
-						}
-						io.WriteString(c, "250 2.0.0 OK\r\n")
-					case cmd == "QUIT":
-						io.WriteString(c, "221 bye\r\n")
-						return
-					default:
-						io.WriteString(c, "250 OK\r\n")
-					}
-				}
-			}()
-		}
-	}()
-	return l.Addr().String()
-}
 
 // BenchmarkBurst composes and delivers a burst of five 1.5 MB snapshots
 // (main stream, 4 MP) over loopback. alloc-bytes-per-message-byte is every byte
@@ -88,7 +27,7 @@ func BenchmarkBurst(b *testing.B) {
 		}
 		atts = append(atts, alert.Attachment{Name: fmt.Sprintf("snap%d.jpg", i+1), ContentType: "image/jpeg", Data: data})
 	}
-	addr := sink(b)
+	addr := sink(b, nil)
 	ap := netip.MustParseAddrPort(addr)
 	client := &alert.Client{Dial: (&net.Dialer{}).DialContext, HelloName: "cam"}
 	srv := alert.Server{Host: ap.Addr().String(), Port: int(ap.Port())}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net/netip"
 	"testing"
 	"testing/cryptotest"
@@ -26,33 +27,48 @@ func world(t *testing.T) (*alert.Client, *fakesmtp.Server) {
 // starts serving.
 func worldWith(t *testing.T, configure func(*fakesmtp.Server)) (*alert.Client, *fakesmtp.Server) {
 	t.Helper()
+	c, srv := mxWorld(t, "smtp.example.com", 465, fakesmtp.ImplicitTLS, 20*time.Millisecond, func(s *fakesmtp.Server) {
+		s.Accounts = []fakesmtp.Account{{Username: "cam@example.com", Password: "app-password"}}
+		s.AuthRequired = true
+		if configure != nil {
+			configure(s)
+		}
+	})
+	c.HelloName = "cam"
+	c.Timeouts = alert.Timeouts{Connect: 20 * time.Second, Command: time.Minute, Submission: time.Minute}
+	return c, srv
+}
+
+// mxWorld is a device and one server, called host, at 203.0.113.25 with
+// a certificate for host, on an emulated network whose device link delays
+// each way by delay. configure sets the server up before it serves mode
+// on port. The client dials from the device, finds host and trusts the
+// server's certificate authority.
+func mxWorld(t *testing.T, host string, port int, mode fakesmtp.Mode, delay time.Duration, configure func(*fakesmtp.Server)) (*alert.Client, *fakesmtp.Server) {
+	t.Helper()
 	cryptotest.SetGlobalRandom(t, 1)
 	n := netem.New(netem.Config{})
 	t.Cleanup(func() { n.Close() })
-	link := netem.Direction{Delay: 20 * time.Millisecond}
+	link := netem.Direction{Delay: delay}
 	dev, _ := n.AddHost(netem.HostConfig{Name: "cam", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.10")}, Link: netem.Link{Up: link, Down: link}})
-	mx, _ := n.AddHost(netem.HostConfig{Name: "smtp.example.com", Addrs: []netip.Addr{netip.MustParseAddr("203.0.113.25")}})
+	mx, _ := n.AddHost(netem.HostConfig{Name: host, Addrs: []netip.Addr{netip.MustParseAddr("203.0.113.25")}})
 	ca, err := fakesmtp.NewCA("test root")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, _ := ca.Issue(fakesmtp.CertOptions{Hosts: []string{"smtp.example.com"}})
+	cert, _ := ca.Issue(fakesmtp.CertOptions{Hosts: []string{host}})
 	srv := fakesmtp.NewServer()
-	srv.Domain = "smtp.example.com"
+	srv.Domain = host
 	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-	srv.Accounts = []fakesmtp.Account{{Username: "cam@example.com", Password: "app-password"}}
-	srv.AuthRequired = true
 	if configure != nil {
 		configure(srv)
 	}
-	l, _ := mx.Listen("tcp", ":465")
-	srv.Start(t, l, fakesmtp.ImplicitTLS)
+	l, _ := mx.Listen("tcp", fmt.Sprintf(":%d", port))
+	srv.Start(t, l, mode)
 	return &alert.Client{
-		Dial:      dev.Dial,
-		Resolver:  alert.Hosts{"smtp.example.com": {netip.MustParseAddr("203.0.113.25")}},
-		RootCAs:   ca.Pool,
-		HelloName: "cam",
-		Timeouts:  alert.Timeouts{Connect: 20 * time.Second, Command: time.Minute, Submission: time.Minute},
+		Dial:     dev.Dial,
+		Resolver: alert.Hosts{host: {netip.MustParseAddr("203.0.113.25")}},
+		RootCAs:  ca.Pool,
 	}, srv
 }
 

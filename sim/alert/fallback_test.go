@@ -4,15 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"net/netip"
 	"strings"
 	"testing"
-	"testing/cryptotest"
 	"testing/synctest"
 	"time"
 
 	"alertsim/fakesmtp"
-	"alertsim/netem"
 	"alertsim/sim/alert"
 )
 
@@ -20,28 +17,9 @@ import (
 // configured by configure before it serves.
 func starttlsWorld(t *testing.T, configure func(*fakesmtp.Server)) (*alert.Client, *fakesmtp.Server) {
 	t.Helper()
-	cryptotest.SetGlobalRandom(t, 1)
-	n := netem.New(netem.Config{})
-	t.Cleanup(func() { n.Close() })
-	link := netem.Direction{Delay: 10 * time.Millisecond}
-	dev, _ := n.AddHost(netem.HostConfig{Name: "cam", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.10")}, Link: netem.Link{Up: link, Down: link}})
-	mx, _ := n.AddHost(netem.HostConfig{Name: "mail", Addrs: []netip.Addr{netip.MustParseAddr("203.0.113.25")}})
-	ca, _ := fakesmtp.NewCA("root")
-	cert, _ := ca.Issue(fakesmtp.CertOptions{Hosts: []string{"mail.example.com"}})
-	srv := fakesmtp.NewServer()
-	srv.Domain = "mail.example.com"
-	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-	if configure != nil {
-		configure(srv)
-	}
-	l, _ := mx.Listen("tcp", ":25")
-	srv.Start(t, l, fakesmtp.StartTLS)
-	return &alert.Client{
-		Dial:     dev.Dial,
-		Resolver: alert.Hosts{"mail.example.com": {netip.MustParseAddr("203.0.113.25")}},
-		RootCAs:  ca.Pool,
-		Timeouts: alert.Timeouts{Connect: 10 * time.Second, Command: time.Minute},
-	}, srv
+	c, srv := mxWorld(t, "mail.example.com", 25, fakesmtp.StartTLS, 10*time.Millisecond, configure)
+	c.Timeouts = alert.Timeouts{Connect: 10 * time.Second, Command: time.Minute}
+	return c, srv
 }
 
 var relay = alert.Server{Host: "mail.example.com", Port: 25}
