@@ -136,7 +136,14 @@ func (s *Store) rewriteJournal(messages map[string]*sidecar, sessions map[string
 			pending[k] = p
 		}
 	}
-	if err := w.Flush(); err != nil {
+	// The new journal replaces the one whose records were made durable
+	// before their 250s: its data is on disk before its name is, and its
+	// name is made durable with the directory's fsync.
+	err = w.Flush()
+	if err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
 		f.Close()
 		return err
 	}
@@ -150,7 +157,8 @@ func (s *Store) rewriteJournal(messages map[string]*sidecar, sessions map[string
 	for _, p := range sess {
 		s.refs[p]++
 	}
-	return nil
+	// Renamed is in use, whatever the directory's fsync says.
+	return s.dirf.Sync()
 }
 
 // appendRecord writes a record at the journal's end. Called with s.mu
