@@ -130,7 +130,10 @@ func (cn *conn) renderChart(b *strings.Builder, id int) {
 	top := max(max(last(cn.sent), last(cn.acked)), 1)
 	plotW, plotH := chartW-padL-padR, chartH-padT-padB
 	x := func(t time.Duration) float64 { return padL + plotW*float64(t-cn.start)/float64(span) }
-	y := func(v uint64) float64 { return padT + plotH*(1-float64(v)/float64(top)) }
+	// The conversions round each product before it is added (the Go
+	// spec's rule against fusing), so that a coordinate is the same on
+	// machines that would fuse the two into one multiply-add.
+	y := func(v uint64) float64 { return padT + float64(plotH*(1-float64(v)/float64(top))) }
 
 	fmt.Fprintf(b, `<svg class="chart" id="chart-%d" width="%s" height="%s" viewBox="0 0 %s %s" role="img" aria-label="bytes sent and acknowledged over time">`,
 		id, num(chartW), num(chartH), num(chartW), num(chartH))
@@ -175,7 +178,7 @@ func (cn *conn) renderChart(b *strings.Builder, id int) {
 			fmt.Fprintf(b, `<path class="%s" d="M%s 9l6 6m0 -6l-6 6"/>`, item.class, num(lx+5))
 		}
 		fmt.Fprintf(b, `<text class="legend" x="%s" y="16">%s</text>`, num(lx+20), item.text)
-		lx += 20 + float64(len(item.text))*6.2 + 14
+		lx += 20 + float64(float64(len(item.text))*6.2) + 14
 	}
 	b.WriteString(`</svg>`)
 }

@@ -120,3 +120,22 @@ func TestStepLineIsBounded(t *testing.T) {
 		t.Errorf("%d points for 700 pixels", n)
 	}
 }
+
+// TestChartIsTheSameOnEveryMachine: a coordinate is the value the
+// arithmetic gives rounded step by step, as on amd64, never fused into
+// one multiply-add, which arm64 and amd64 built for v3 do unless told
+// not to: of a 664-byte stream, byte 447 is at y = 30 + 166 * 217/664 =
+// 84.25, 84.24999999999999 fused, drawn at 84.3 and 84.2. Run it with
+// GOARCH=arm64 or GOAMD64=v3 as well.
+func TestChartIsTheSameOnEveryMachine(t *testing.T) {
+	cn := &conn{
+		end:    time.Second,
+		sent:   []point{{0, 447}, {500 * time.Millisecond, 664}},
+		resent: []point{{100 * time.Millisecond, 447}},
+	}
+	var b strings.Builder
+	cn.renderChart(&b, 1)
+	if want := `<circle class="resent" cx="141" cy="84.3" r="2.5">`; !strings.Contains(b.String(), want) {
+		t.Errorf("the chart has no %s:\n%s", want, b.String())
+	}
+}

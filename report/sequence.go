@@ -256,7 +256,7 @@ func (d *diagram) layout() {
 	d.width = x
 	measure := func(r row) {
 		start := d.labelX(r)
-		d.width = max(d.width, start+float64(min(len([]rune(r.text)), maxLabel+1))*charWidth+16)
+		d.width = max(d.width, start+float64(float64(min(len([]rune(r.text)), maxLabel+1))*charWidth)+16)
 	}
 	for _, r := range d.rows {
 		measure(r)
@@ -437,7 +437,7 @@ func (d *diagram) renderRow(b *strings.Builder, r *row, y float64, head bool) {
 			dir = -1
 		}
 		ly := y + 15
-		fmt.Fprintf(b, `<line class="arrow" x1="%s" y1="%s" x2="%s" y2="%s"/>`, num(x1), num(ly), num(x2-dir*5), num(ly))
+		fmt.Fprintf(b, `<line class="arrow" x1="%s" y1="%s" x2="%s" y2="%s"/>`, num(x1), num(ly), num(x2-float64(dir*5)), num(ly))
 		fmt.Fprintf(b, `<path class="head" d="M%s %sl%s -3.5v7z"/>`, num(x2), num(ly), num(-dir*6))
 		fmt.Fprintf(b, `<text class="label" x="%s" y="%s">%s</text>`, num(lx), num(y+11), esc(label))
 	} else {
@@ -496,9 +496,10 @@ func clipKeepingNumber(s string, n int) string {
 }
 
 // num writes a coordinate with at most one decimal, the same on every
-// machine.
+// machine (the product rounded before the sum: not one fused
+// multiply-add on a machine that has them).
 func num(f float64) string {
-	return strconv.FormatFloat(float64(int64(f*10+0.5*sign(f)))/10, 'f', -1, 64)
+	return strconv.FormatFloat(float64(int64(float64(f*10)+float64(0.5*sign(f))))/10, 'f', -1, 64)
 }
 
 func sign(f float64) float64 {

@@ -28,9 +28,14 @@ var timestampLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999
 
 const timestampHint = "a date, time and zone: 2009-06-18T17:30:00+09:00 (or Z for UTC)"
 
+// parseTimestamp reads a timestamp in the zone it is written in: Z is UTC,
+// an offset a fixed zone of that offset. Not time.Parse, which gives the
+// machine's own zone (summer time rules and all) to an offset that zone
+// has at that date, so that a device's clock would follow the rules of
+// wherever the scenario happens to run.
 func parseTimestamp(s string) (time.Time, bool) {
 	for _, layout := range timestampLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
 			return t, true
 		}
 	}
