@@ -32,9 +32,6 @@ const (
 	jiffy = 4 * time.Millisecond
 )
 
-// srttValue is the smoothed round trip.
-func (e *rtoEstimator) srttValue() time.Duration { return e.srtt }
-
 func newRTO() rtoEstimator { return rtoEstimator{rto: initialRTO} }
 
 // sample takes one round-trip measurement (never of a retransmitted

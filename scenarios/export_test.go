@@ -7,23 +7,11 @@ import "testing"
 // this package. They are in this package's test binary all the same, so
 // these give them its helpers and its one play of each library scenario.
 
-// LibraryResult is libraryResult: this process's play of a library
-// scenario.
-func LibraryResult(t *testing.T, path string) *Result { return libraryResult(t, path) }
-
 // CapturedResult is capturedResult: the play with Options.Capture.
 func CapturedResult(t *testing.T, path string) *Result { return capturedResult(t, path) }
 
-// Library lists the library's scenario files.
-func Library(t testing.TB) []string { return library(t) }
-
-// SecretsOf and NoSecrets are the credential checks of the records.
+// SecretsOf is the records' credential check's list of secrets.
 func SecretsOf(t *testing.T, source []byte) []string { return secretsOf(t, source) }
-
-func NoSecrets(t *testing.T, name string, data []byte, secrets []string) {
-	t.Helper()
-	noSecrets(t, name, data, secrets)
-}
 
 // ReplayFlags are make replay's -scenario and -seed.
 func ReplayFlags() (scenario, seed string) { return *replayFlag, *seedFlag }

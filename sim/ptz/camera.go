@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -57,14 +56,6 @@ func lookupEvent(e Event) (EventType, bool) {
 		return EventType{}, false
 	}
 	return EventTypes[i], true
-}
-
-// ParseEvent checks an event name.
-func ParseEvent(s string) (Event, error) {
-	if !slices.Contains(EventNames(), s) {
-		return "", fmt.Errorf("unknown event %q (this camera detects: %s)", s, strings.Join(EventNames(), ", "))
-	}
-	return Event(s), nil
 }
 
 // Retries are the camera's retry schedule: immediately, 10 seconds later,
