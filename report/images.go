@@ -102,7 +102,9 @@ func (p *imagePool) use(data []byte, alt string) imageUse {
 
 // reduce makes the smaller copy of an image past the budget.
 func (img *pooled) reduce(data []byte) {
-	src, _, err := image.Decode(bytes.NewReader(data))
+	// Bounded by the pixels its header declares, as the bench page's
+	// thumbnails are: a few KB of PNG may claim gigabytes of them.
+	src, err := mailview.DecodeImage(bytes.NewReader(data))
 	if err != nil {
 		img.Missing = "not an image this page can show: " + err.Error()
 		return
